@@ -1,0 +1,207 @@
+using System.Net;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.HttpsPolicy;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Rampart.Hardening;
+using Rampart.Hardening.Csrf;
+using Rampart.Hardening.Diagnostics;
+using Rampart.Hardening.Errors;
+using Rampart.Hardening.Headers;
+using Rampart.Hardening.Https;
+using Rampart.Hardening.RateLimiting;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Adopts Rampart's security layer in any ASP.NET Core app: two calls.</summary>
+public static class RampartHardeningExtensions
+{
+    /// <summary>Name prefix every cookie of the app carries: Secure, no Domain, Path=/.</summary>
+    public const string CookiePrefix = "__Host-";
+
+    /// <summary>Name of the antiforgery cookie.</summary>
+    public const string AntiforgeryCookieName = CookiePrefix + "rampart-csrf";
+
+    /// <summary>Name of the antiforgery form field.</summary>
+    public const string AntiforgeryFieldName = "__RequestVerificationToken";
+
+    /// <summary>
+    /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start), Kestrel with
+    /// HTTPS on by default, security headers, cookie policy, antiforgery, rate limits, error answers,
+    /// Data Protection keys in the data directory.
+    /// </summary>
+    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.AddOptions<RampartHardeningOptions>()
+            .BindConfiguration(RampartHardeningOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<RampartHardeningOptions>, HardeningOptionsDefaults>();
+        services.AddSingleton<IValidateOptions<RampartHardeningOptions>, HardeningOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        var dataDirectory = RampartDataDirectory.FromConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
+        services.AddSingleton(dataDirectory);
+        services.AddDataProtection()
+            .SetApplicationName("Rampart")
+            .PersistKeysToFileSystem(new DirectoryInfo(dataDirectory.GetSubdirectory("keys")));
+
+        ConfigureKestrel(builder);
+        ConfigureCookiesAndAntiforgery(services);
+
+        services.AddSingleton<ErrorResponses>();
+        services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = ErrorResponses.TraceIdOf(context.HttpContext));
+        services.AddSingleton<SecurityEvents>();
+        services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();
+        services.TryAddSingleton<IRateLimitCounterStore, InMemoryRateLimitCounterStore>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>(RampartRateLimits.Configure);
+
+        services.AddSecurityHeaderPolicies((policies, provider) =>
+            policies.SetDefaultPolicy(SecurityHeaderPolicy.Build(provider.GetRequiredService<IOptions<RampartHardeningOptions>>().Value)));
+
+        services.AddHttpsRedirection(_ => { });
+        services.AddOptions<HttpsRedirectionOptions>().Configure<IOptions<RampartHardeningOptions>>((redirect, hardening) =>
+            redirect.HttpsPort = hardening.Value.Https.RedirectPort ?? redirect.HttpsPort);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RampartHardeningOptions>>((forwarded, hardening) =>
+            ConfigureForwardedHeaders(forwarded, hardening.Value.ForwardedHeaders));
+
+        services.AddAuthentication();
+        services.AddAuthorization();
+        services.AddSingleton<ServerCertificate>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Builds the whole request pipeline up to the endpoints, in this order: forwarded headers (trusted
+    /// proxies only), request log, HTTPS redirect, security headers, error answers, static files,
+    /// routing, body size limits, rate limits, authentication, authorization, CSRF. Call it once, then
+    /// map endpoints.
+    /// </summary>
+    public static WebApplication UseRampartHardening(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var hardening = app.Services.GetRequiredService<IOptions<RampartHardeningOptions>>().Value;
+
+        if (hardening.ForwardedHeaders.KnownProxies.Count > 0 || hardening.ForwardedHeaders.KnownNetworks.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseSecurityHeaders();
+        app.UseMiddleware<CacheControlMiddleware>();
+        app.UseHttpsRedirection();
+
+        var errors = app.Services.GetRequiredService<ErrorResponses>();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                // Kestrel's own request errors (body too large, bad framing) keep their status;
+                // everything else is a 500 whose text never leaves the server.
+                StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+                ExceptionHandler = context => errors.WriteAsync(context, context.Response.StatusCode),
+            });
+        }
+
+        app.UseStatusCodePages(context => errors.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
+        app.UseCookiePolicy();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=3600",
+        });
+
+        app.UseRouting();
+        app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseMiddleware<AccountKeyMiddleware>();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<CsrfProtectionMiddleware>();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var hasUrls = !string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey])
+            || !string.IsNullOrEmpty(configuration["http_ports"])
+            || !string.IsNullOrEmpty(configuration["https_ports"])
+            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+        if (!hasUrls)
+        {
+            // HTTPS by default. Plain HTTP exists only to redirect.
+            builder.WebHost.UseUrls("http://localhost:5000", "https://localhost:5001");
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var hardening = kestrel.ApplicationServices.GetRequiredService<IOptions<RampartHardeningOptions>>().Value;
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = hardening.Limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                https.ServerCertificate ??= kestrel.ApplicationServices.GetRequiredService<ServerCertificate>().Certificate;
+                https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+            });
+        });
+    }
+
+    private static void ConfigureCookiesAndAntiforgery(IServiceCollection services)
+    {
+        services.Configure<CookiePolicyOptions>(policy =>
+        {
+            policy.MinimumSameSitePolicy = SameSiteMode.Lax;
+            policy.HttpOnly = Microsoft.AspNetCore.CookiePolicy.HttpOnlyPolicy.Always;
+            policy.Secure = CookieSecurePolicy.Always;
+        });
+
+        services.AddAntiforgery();
+        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<RampartHardeningOptions>>((antiforgery, hardening) =>
+        {
+            antiforgery.Cookie.Name = AntiforgeryCookieName;
+            antiforgery.Cookie.Path = "/";
+            antiforgery.Cookie.Domain = null;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.FormFieldName = AntiforgeryFieldName;
+            antiforgery.HeaderName = hardening.Value.Csrf.HeaderName;
+            // The security headers already deny framing, more strictly than antiforgery's SAMEORIGIN.
+            antiforgery.SuppressXFrameOptionsHeader = true;
+        });
+    }
+
+    private static void ConfigureForwardedHeaders(ForwardedHeadersOptions forwarded, ForwardedHeadersSettings settings)
+    {
+        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        forwarded.ForwardLimit = settings.ForwardLimit;
+        // The framework trusts loopback by default; Rampart trusts only what is configured.
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var proxy in settings.KnownProxies)
+        {
+            forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+        }
+
+        foreach (var network in settings.KnownNetworks)
+        {
+            forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        }
+    }
+}
