@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rampart.Hardening;
 using Rampart.Hardening.Csrf;
@@ -55,6 +56,9 @@ public static class RampartHardeningExtensions
             .SetApplicationName("Rampart")
             .PersistKeysToFileSystem(new DirectoryInfo(dataDirectory.GetSubdirectory("keys")));
 
+        // Hosting's "Request starting/finished" lines carry the full URL, query string included, where
+        // reset and confirmation tokens travel. RequestLoggingMiddleware logs requests without it.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         ConfigureKestrel(builder);
         ConfigureCookiesAndAntiforgery(services);
 

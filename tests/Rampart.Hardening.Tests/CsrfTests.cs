@@ -1,0 +1,168 @@
+using System.Net;
+
+namespace Rampart.Hardening.Tests;
+
+public sealed class CsrfTests
+{
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task UnsafeJsonRequestWithoutTokenIsRejected(string method)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var response = await host.CreateCookieClient().SendAsync(Http.Json(new HttpMethod(method), "/api/echo", new { text = "hi" }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, endpoints.EchoCalls);
+    }
+
+    [Fact]
+    public async Task FormPostWithoutTokenIsRejected()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var response = await host.CreateCookieClient().PostAsync("/form", new FormUrlEncodedContent([new("text", "hi")]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, endpoints.EchoCalls);
+    }
+
+    [Fact]
+    public async Task JsonPostWithTokenInHeaderIsAccepted()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateCookieClient();
+        var token = await client.GetAntiforgeryTokenAsync();
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.Add("X-CSRF-Token", token);
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, endpoints.EchoCalls);
+    }
+
+    [Fact]
+    public async Task FormPostWithTokenFieldIsAccepted()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateCookieClient();
+        var token = await client.GetAntiforgeryTokenAsync();
+
+        var response = await client.PostAsync("/form", new FormUrlEncodedContent([new("text", "hi"), new("__RequestVerificationToken", token)]));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenWithoutItsCookieIsRejected()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var token = await host.CreateCookieClient().GetAntiforgeryTokenAsync();
+        // The attacker has a token of their own but not the victim's cookie pair.
+        var victim = host.CreateCookieClient();
+        await victim.GetAntiforgeryTokenAsync();
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.Add("X-CSRF-Token", token);
+
+        var response = await victim.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, endpoints.EchoCalls);
+    }
+
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "https://evil.example")]
+    [InlineData("Origin", "null")]
+    [InlineData("Origin", "http://localhost")]
+    [InlineData("Origin", "https://localhost.evil.example")]
+    public async Task CrossOriginRequestIsRejectedEvenWithAValidToken(string header, string value)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateCookieClient();
+        var token = await client.GetAntiforgeryTokenAsync();
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.Add("X-CSRF-Token", token);
+        request.Headers.Add(header, value);
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, endpoints.EchoCalls);
+        Assert.Contains(host.Logs.GetSnapshot(), r => r.Message.Contains("csrf.rejected", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SameOriginAndTrustedOriginsAreAccepted()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map,
+            new Dictionary<string, string?> { ["Rampart:Hardening:Csrf:TrustedOrigins:0"] = "https://notes.example.org" });
+        var client = host.CreateCookieClient();
+        var token = await client.GetAntiforgeryTokenAsync();
+
+        foreach (var origin in new[] { "https://localhost", "https://notes.example.org" })
+        {
+            var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+            request.Headers.Add("X-CSRF-Token", token);
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Sec-Fetch-Site", "same-origin");
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task BearerTokenRequestsNeedNoAntiforgeryToken()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.Add("Authorization", "Bearer rp_some-token");
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Bearer ")]
+    [InlineData("Basic dXNlcjpwYXNz")]
+    public async Task OtherAuthorizationHeadersDoNotExemptFromCsrf(string authorization)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ExplicitOptOutIsHonoured()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient().PostAsync("/opted-out", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownMethodsAreTreatedAsUnsafe()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod("PURGE"), "/api/echo"));
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.MethodNotAllowed, response.StatusCode.ToString());
+    }
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Text;
+
+namespace Rampart.Hardening.Tests;
+
+public sealed class ErrorTests
+{
+    private static readonly string[] Leaks =
+    [
+        TestEndpoints.SecretInException, "hunter2", "InvalidOperationException", "System.", "   at ", "Microsoft.AspNetCore",
+        "stack", "Kestrel", ".cs:line",
+    ];
+
+    [Fact]
+    public async Task UnhandledExceptionIsA500ProblemWithATraceIdAndNothingElse()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient().GetAsync("/api/boom");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        AssertNoLeak(body);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal(500, problem.GetProperty("status").GetInt32());
+        var traceId = problem.GetProperty("traceId").GetString()!;
+        Assert.Matches("^[0-9a-f]{32}$|^[0-9A-Za-z:-]+$", traceId);
+
+        // The same trace id is in the log, next to the real exception, for the operator.
+        var logs = host.Logs.GetSnapshot();
+        Assert.Contains(logs, r => r.Message.Contains(traceId, StringComparison.Ordinal) && r.Message.Contains("500", StringComparison.Ordinal));
+        Assert.Contains(logs, r => r.Exception?.Message.Contains("hunter2", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task BrowsersGetAFriendlyHtmlPageWithTheTraceId()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/boom");
+        request.Headers.Add("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+
+        var response = await host.CreateClient().SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Something went wrong", body, StringComparison.Ordinal);
+        Assert.Contains("trace id", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("style=", body, StringComparison.OrdinalIgnoreCase);
+        AssertNoLeak(body);
+    }
+
+    [Fact]
+    public async Task ClientsAskingForJsonGetProblemJsonOutsideTheApiToo()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/no-such-page");
+        request.Headers.Add("Accept", "application/json");
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    public static TheoryData<string, string, string?, string?, int> StatusCases => new()
+    {
+        // method, path, content type, body, expected status
+        { "GET", "/api/nothing-here", null, null, 404 },
+        { "GET", "/nothing-here", null, null, 404 },
+        { "PATCH", "/ping", null, null, 400 }, // unsafe without a token: the CSRF check answers first
+        { "GET", "/api/echo", null, null, 405 },
+        { "POST", "/api/token", "text/plain", "userName=x", 415 },
+        { "POST", "/api/token", "application/json", "{\"userName\":", 400 },
+        { "POST", "/api/upload", "application/octet-stream", new string('x', 20_000), 413 },
+        { "POST", "/api/token", "application/json", "{\"userName\":\"a\",\"password\":\"" + new string('y', 20_000) + "\"}", 413 },
+    };
+
+    [Theory]
+    [MemberData(nameof(StatusCases))]
+    public async Task ErrorStatusesAnswerWithProblemJsonAndNoLeak(string method, string path, string? contentType, string? body, int status)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.Add("Authorization", "Bearer test-token"); // bearer: past the CSRF check, to reach the endpoint
+        if (path == "/ping" || path == "/nothing-here")
+        {
+            request.Headers.Remove("Authorization");
+            request.Headers.Add("Accept", "application/json");
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, contentType!);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType!);
+        }
+
+        var response = await host.CreateClient().SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"traceId\"", text, StringComparison.Ordinal);
+        AssertNoLeak(text);
+    }
+
+    [Fact]
+    public async Task OversizedBodyWithoutDeclaredLengthIsRefusedByTheRealServer()
+    {
+        // TestServer does not enforce body limits; Kestrel does, with the limit the layer sets.
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map, kestrel: true);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/upload")
+        {
+            Content = new StreamContent(new MemoryStream(new byte[20_000])),
+        };
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Add("Authorization", "Bearer test-token");
+
+        using var client = host.CreateKestrelClient();
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task DevelopmentIsTheOnlyPlaceDetailsMayShow()
+    {
+        // Outside Development the exception never shows; this pins that the test host runs as Production.
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        Assert.Equal("Production", host.App.Environment.EnvironmentName);
+        var body = await (await host.CreateClient().GetAsync("/boom")).Content.ReadAsStringAsync();
+        AssertNoLeak(body);
+    }
+
+    internal static void AssertNoLeak(string body)
+    {
+        foreach (var leak in Leaks)
+        {
+            Assert.DoesNotContain(leak, body, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+}

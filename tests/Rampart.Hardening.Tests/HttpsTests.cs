@@ -1,0 +1,143 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Rampart.Hardening.Https;
+
+namespace Rampart.Hardening.Tests;
+
+public sealed class HttpsTests
+{
+    [Fact]
+    public async Task PlainHttpIsRedirectedToHttps()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient(https: false).GetAsync("/ping?x=1");
+
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+        Assert.Equal("https://localhost/ping?x=1", response.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task HstsIsAtLeastOneYearWithSubdomainsAndNoPreloadUnlessAsked()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var hsts = (await host.CreateClient().GetAsync("/ping")).Header("Strict-Transport-Security");
+
+        Assert.NotNull(hsts);
+        var maxAge = int.Parse(hsts.Split(';')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(maxAge >= 31536000, hsts);
+        Assert.Contains("includeSubDomains", hsts, StringComparison.Ordinal);
+        Assert.DoesNotContain("preload", hsts, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HstsPreloadIsOptIn()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map, new Dictionary<string, string?> { ["Rampart:Hardening:Https:HstsPreload"] = "true" });
+        var hsts = (await host.CreateClient().GetAsync("/ping")).Header("Strict-Transport-Security");
+
+        Assert.Contains("preload", hsts, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForwardedHeadersFromAnUnconfiguredPeerAreIgnored()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var client = host.CreateClient(https: false);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/peer");
+        request.Headers.Add(TestHost.PeerHeader, "127.0.0.1");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+
+        var response = await client.SendAsync(request);
+
+        // Even loopback is not trusted unless configured: the request is still plain HTTP.
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ForwardedHeadersAreHonouredOnlyFromConfiguredProxies()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map,
+            new Dictionary<string, string?> { ["Rampart:Hardening:ForwardedHeaders:KnownProxies:0"] = "10.0.0.1" });
+        var client = host.CreateClient(https: false);
+
+        HttpRequestMessage Forwarded(string peer)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/peer");
+            request.Headers.Add(TestHost.PeerHeader, peer);
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+            return request;
+        }
+
+        var fromProxy = await client.SendAsync(Forwarded("10.0.0.1"));
+        Assert.Equal(HttpStatusCode.OK, fromProxy.StatusCode);
+        Assert.Equal("203.0.113.9", await fromProxy.Content.ReadAsStringAsync());
+
+        var fromStranger = await client.SendAsync(Forwarded("10.0.0.2"));
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, fromStranger.StatusCode);
+    }
+
+    [Fact]
+    public async Task RealServerServesHttpsWithTheSelfSignedCertificateAndTheHeaders()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map, kestrel: true);
+        using var client = host.CreateKestrelClient();
+
+        var response = await client.GetAsync("/ping");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("https", response.RequestMessage!.RequestUri!.Scheme);
+        HeaderTests.AssertHardenedHeaders(response);
+    }
+
+    [Fact]
+    public async Task SelfSignedCertificateIsCreatedOnceInTheDataDirectoryAndReused()
+    {
+        await using var host = await TestHost.StartAsync();
+        var first = host.App.Services.GetRequiredService<ServerCertificate>().Certificate;
+        var path = Path.Combine(host.DataDirectory, "tls", ServerCertificate.SelfSignedFileName);
+
+        Assert.True(File.Exists(path));
+        Assert.True(first.HasPrivateKey);
+        var names = first.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames();
+        Assert.Contains("localhost", names);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        // A second start over the same data directory serves the same certificate.
+        var again = ActivatorUtilities.CreateInstance<ServerCertificate>(host.App.Services).Certificate;
+        Assert.Equal(first.Thumbprint, again.Thumbprint);
+    }
+
+    [Fact]
+    public async Task ConfiguredCertificateReplacesTheSelfSignedOne()
+    {
+        var pfx = Path.Combine(Path.GetTempPath(), $"rampart-configured-{Guid.NewGuid():N}.pfx");
+        using (var made = ServerCertificate.CreateSelfSigned(DateTimeOffset.UtcNow))
+        {
+            await File.WriteAllBytesAsync(pfx, made.Export(X509ContentType.Pkcs12, "s3cret-pass"));
+        }
+
+        try
+        {
+            await using var host = await TestHost.StartAsync(settings: new Dictionary<string, string?>
+            {
+                ["Rampart:Hardening:Https:CertificatePath"] = pfx,
+                ["Rampart:Hardening:Https:CertificatePassword"] = "s3cret-pass",
+            });
+            var served = host.App.Services.GetRequiredService<ServerCertificate>().Certificate;
+
+            using var expected = X509CertificateLoader.LoadPkcs12FromFile(pfx, "s3cret-pass");
+            Assert.Equal(expected.Thumbprint, served.Thumbprint);
+            Assert.False(File.Exists(Path.Combine(host.DataDirectory, "tls", ServerCertificate.SelfSignedFileName)));
+        }
+        finally
+        {
+            File.Delete(pfx);
+        }
+    }
+}
