@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Rampart.Hardening.Https;
+using Rampart.Testing;
 
 namespace Rampart.Hardening.Tests;
 
@@ -89,7 +90,7 @@ public sealed class HttpsTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("https", response.RequestMessage!.RequestUri!.Scheme);
-        HeaderTests.AssertHardenedHeaders(response);
+        SecurityAssertions.AssertHardenedHeaders(response);
     }
 
     [Fact]

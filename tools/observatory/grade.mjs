@@ -1,12 +1,12 @@
 // Grades a running Rampart with the MDN HTTP Observatory's own retriever and grader.
-// Usage: node scripts/observatory.mjs <observatory-package-dir> <host> <httpPort> <httpsPort> [minScore]
+// Usage: node tools/observatory/grade.mjs <observatory-package-dir> <host> <httpPort> <httpsPort> [minScore]
 // The package's scan() drops custom ports, so this does what scan() does, with the ports kept.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [pkgDir, host = "localhost", httpPort = "5000", httpsPort = "5001", minScore = "100"] = process.argv.slice(2);
 if (!pkgDir) {
-  console.error("usage: node scripts/observatory.mjs <package-dir> <host> <httpPort> <httpsPort> [minScore]");
+  console.error("usage: node tools/observatory/grade.mjs <package-dir> <host> <httpPort> <httpsPort> [minScore]");
   process.exit(2);
 }
 const load = (p) => import(pathToFileURL(path.join(pkgDir, "src", p)).href);

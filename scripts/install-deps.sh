@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
+# machine reaches: curl and Node.js/npm from Debian, the MDN HTTP Observatory from npm.
+# Idempotent: what is already there is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to install ${missing[*]} (apt-get)" >&2
+    return 1
+  fi
+  echo "install-deps: apt-get install ${missing[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+
+if [ ! -f tools/observatory/node_modules/@mdn/mdn-http-observatory/package.json ]; then
+  echo "install-deps: npm install @mdn/mdn-http-observatory (scripts skipped)"
+  (cd tools/observatory && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# The skipped install script would have fetched the HSTS preload list; Rampart is not on it.
+echo '{}' > tools/observatory/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Rampart's test command (README): on a machine with only the .NET SDK it installs what the tests
+# need, builds with the analyzers, checks formatting, runs every test project, then starts the app
+# for real (Kestrel, self-signed HTTPS) and checks it from outside: the redirect, the headers, and
+# the MDN HTTP Observatory grade. Ends with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rampart-test.XXXXXX")
+PASSED=0 FAILED=0 SKIPPED=0
+CONFIG=${CONFIGURATION:-Release}
+
+pass() { PASSED=$((PASSED + 1)); echo "  pass  $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL  $1"; }
+skip() {
+  # Under CI a missing dependency is a failure, never a silent skip.
+  if [ "${CI:-}" = "true" ]; then fail "$1 (dependency missing under CI: $2)"; else SKIPPED=$((SKIPPED + 1)); echo "  skip  $1 ($2)"; fi
+}
+finish() {
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  [ "$FAILED" -eq 0 ]
+  exit $?
+}
+
+command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET SDK (dotnet) is required" >&2; FAILED=1; finish; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+echo "== dependencies"
+DEPS_OK=true
+if ! bash scripts/install-deps.sh; then DEPS_OK=false; echo "test.sh: could not install every dependency" >&2; fi
+
+echo "== build ($CONFIG, analyzers with Security as errors)"
+if dotnet build Rampart.slnx -c "$CONFIG" -nologo -clp:NoSummary >"$LOG_DIR/build.log" 2>&1; then
+  pass "build with analyzers and warnings as errors"
+  grep -oE 'warning (RAMPART0001|NU19[0-9][0-9])[^[]*' "$LOG_DIR/build.log" | sort -u | sed 's/^/  note  /'
+else
+  grep -E 'error' "$LOG_DIR/build.log" | sort -u | head -40
+  fail "build with analyzers and warnings as errors"
+  finish
+fi
+
+if dotnet format Rampart.slnx --verify-no-changes --no-restore >"$LOG_DIR/format.log" 2>&1; then
+  pass "dotnet format --verify-no-changes"
+else
+  head -20 "$LOG_DIR/format.log"
+  fail "dotnet format --verify-no-changes"
+fi
+
+echo "== test projects"
+dotnet test --solution Rampart.slnx -c "$CONFIG" --no-build 2>&1 | tee "$LOG_DIR/test.log" | grep -E '^(failed |/.*\) (passed|failed))|^  (Assert|Expected|Actual|at Rampart)' || true
+# Microsoft.Testing.Platform prints a summary per run: total / failed / succeeded / skipped.
+read -r t_failed t_passed t_skipped < <(awk '
+  /^[[:space:]]*failed: [0-9]+/    { f += $2 }
+  /^[[:space:]]*succeeded: [0-9]+/ { p += $2 }
+  /^[[:space:]]*skipped: [0-9]+/   { s += $2 }
+  END { print f+0, p+0, s+0 }' "$LOG_DIR/test.log")
+if [ "$t_passed" -eq 0 ] && [ "$t_failed" -eq 0 ]; then
+  echo "test.sh: the test run reported no results" >&2
+  tail -20 "$LOG_DIR/test.log"
+  t_failed=1
+fi
+PASSED=$((PASSED + t_passed)); FAILED=$((FAILED + t_failed)); SKIPPED=$((SKIPPED + t_skipped))
+echo "  test projects: $t_passed passed, $t_failed failed, $t_skipped skipped"
+
+echo "== the app for real: dotnet run, Kestrel, self-signed HTTPS"
+bash scripts/smoke.sh "$CONFIG" "$DEPS_OK" > "$LOG_DIR/smoke.out" 2>&1
+cat "$LOG_DIR/smoke.out"
+s_passed=$(grep -c '^  pass ' "$LOG_DIR/smoke.out")
+s_failed=$(grep -c '^  FAIL ' "$LOG_DIR/smoke.out")
+s_skipped=$(grep -c '^  skip ' "$LOG_DIR/smoke.out")
+PASSED=$((PASSED + s_passed)); FAILED=$((FAILED + s_failed)); SKIPPED=$((SKIPPED + s_skipped))
+if [ "$s_passed" -eq 0 ] && [ "$s_failed" -eq 0 ] && [ "$s_skipped" -eq 0 ]; then fail "smoke test produced no result"; fi
+
+echo "logs: $LOG_DIR"
+finish

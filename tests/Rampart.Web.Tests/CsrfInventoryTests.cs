@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Rampart.Web.Tests;
+
+/// <summary>
+/// Walks every endpoint the app maps, so an endpoint added later is covered without anyone
+/// remembering to: each one that accepts an unsafe method must refuse a cookie request that carries
+/// no antiforgery token. The only exceptions are the explicit opt-outs listed here.
+/// </summary>
+public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture>
+{
+    /// <summary>
+    /// Endpoints that opted out of antiforgery (<c>DisableAntiforgery()</c>, <c>[IgnoreAntiforgeryToken]</c>).
+    /// Each must be bearer-only or credential-less by design. Adding one here is a security review.
+    /// </summary>
+    private static readonly HashSet<string> ExplicitOptOuts = [];
+
+    private static readonly string[] UnsafeMethods = ["POST", "PUT", "PATCH", "DELETE"];
+
+    private readonly RampartApp _app;
+
+    public CsrfInventoryTests(RampartAppFixture fixture) => _app = fixture.App;
+
+    private List<(RouteEndpoint Endpoint, string[] Methods)> UnsafeEndpoints() =>
+        [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Select(e => (Endpoint: e, Methods: e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.ToArray() ?? UnsafeMethods))
+            .Select(x => (x.Endpoint, Methods: x.Methods.Intersect(UnsafeMethods, StringComparer.OrdinalIgnoreCase).ToArray()))
+            .Where(x => x.Methods.Length > 0)];
+
+    private static bool OptsOut(Endpoint endpoint) =>
+        endpoint.Metadata.GetMetadata<IAntiforgeryMetadata>() is { RequiresValidation: false }
+        || endpoint.Metadata.GetOrderedMetadata<IAntiforgeryPolicy>() is { Count: > 0 } policies && policies[^1] is IgnoreAntiforgeryTokenAttribute;
+
+    [Fact]
+    public void OptOutsAreExactlyTheListedOnes()
+    {
+        var actual = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(OptsOut)
+            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
+            .ToHashSet();
+
+        Assert.Equal(ExplicitOptOuts.Order(), actual.Order());
+    }
+
+    [Fact]
+    public async Task EveryUnsafeEndpointRefusesACookieRequestWithoutAToken()
+    {
+        var client = _app.CreateBrowserLikeClient();
+        await client.GetAsync("/"); // a browser that has visited the site
+        var probed = 0;
+
+        foreach (var (endpoint, methods) in UnsafeEndpoints().Where(x => !OptsOut(x.Endpoint)))
+        {
+            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText!.TrimStart('/'), "Zq8rX2mTkP4vW9aB");
+            foreach (var method in methods)
+            {
+                foreach (var content in Bodies())
+                {
+                    var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
+                    request.Headers.Add("Cookie", "__Host-rampart-session=stolen-or-live-session");
+                    var response = await client.SendAsync(request);
+                    Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden,
+                        $"{method} {path} ({content.Headers.ContentType}) answered {(int)response.StatusCode} without an antiforgery token");
+                    probed++;
+                }
+            }
+        }
+
+        Assert.True(probed > 0, "the inventory found no unsafe endpoint to probe");
+    }
+
+    private static IEnumerable<HttpContent> Bodies()
+    {
+        yield return new StringContent("{\"title\":\"csrf\"}", Encoding.UTF8, "application/json");
+        yield return new FormUrlEncodedContent([new("title", "csrf")]);
+        yield return new StringContent("title=csrf", Encoding.UTF8, "text/plain");
+    }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex RouteParameter();
+}

@@ -1,0 +1,41 @@
+using System.Net;
+
+namespace Rampart.Web.Tests;
+
+public sealed class HealthTests : IClassFixture<RampartAppFixture>
+{
+    private readonly RampartApp _app;
+
+    public HealthTests(RampartAppFixture fixture) => _app = fixture.App;
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task HealthEndpointsAnswerHealthyAndSayNothingMore(string path)
+    {
+        var response = await _app.CreateClient().GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ReadinessChecksTheDatabaseFileInTheDataDirectory()
+    {
+        await _app.CreateClient().GetAsync("/readyz");
+
+        Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "rampart.db")));
+    }
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task HealthEndpointsAcceptOnlyGet(string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Delete, path);
+        request.Headers.Add("Authorization", "Bearer x"); // past the CSRF check, to meet the method check
+        var response = await _app.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+}

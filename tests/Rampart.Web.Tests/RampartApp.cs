@@ -1,0 +1,125 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace Rampart.Web.Tests;
+
+/// <summary>
+/// Rampart as it runs in production (Production environment, HTTPS, the whole hardening layer) on
+/// TestServer, with its own data directory and SQLite database. <c>X-Test-Peer</c> plays the TCP
+/// peer address so tests can be many clients.
+/// </summary>
+public sealed class RampartApp : WebApplicationFactory<Program>
+{
+    public const string PeerHeader = "X-Test-Peer";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly bool _persistentKeys;
+    private readonly bool _keepDataDirectory;
+
+    public RampartApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, bool persistentKeys = false, bool keepDataDirectory = false)
+    {
+        _keepDataDirectory = keepDataDirectory;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "rampart-web-tests", Guid.NewGuid().ToString("N"));
+        _persistentKeys = persistentKeys;
+        _settings = new Dictionary<string, string?>
+        {
+            ["Rampart:DataDirectory"] = DataDirectory,
+            ["https_port"] = "443",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        ClientOptions.BaseAddress = new Uri("https://localhost/");
+        ClientOptions.AllowAutoRedirect = false;
+    }
+
+    public string DataDirectory { get; }
+
+    public FakeLogCollector Logs => Services.GetFakeLogCollector();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddFakeLogging();
+        });
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IStartupFilter, TestPeerStartupFilter>();
+            if (!_persistentKeys)
+            {
+                services.AddDataProtection().UseEphemeralDataProtectionProvider();
+            }
+        });
+    }
+
+    /// <summary>A client that keeps cookies, follows no redirects, and plays the given peer address.</summary>
+    public HttpClient CreateBrowserLikeClient(string? peer = null)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions
+        {
+            BaseAddress = new Uri("https://localhost/"),
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+        });
+        if (peer is not null)
+        {
+            client.DefaultRequestHeaders.Add(PeerHeader, peer);
+        }
+
+        return client;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_keepDataDirectory)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class TestPeerStartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                if (context.Request.Headers.TryGetValue(PeerHeader, out var peer) && IPAddress.TryParse(peer, out var address))
+                {
+                    context.Connection.RemoteIpAddress = address;
+                }
+
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+}
