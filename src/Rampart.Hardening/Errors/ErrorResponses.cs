@@ -109,6 +109,7 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
             <link rel="stylesheet" href="{e.Encode(errors.StylesheetPath)}">
             </head>
             <body class="error-page">
+            <header class="site-header"><nav class="container nav"><a class="brand" href="/">{e.Encode(errors.ApplicationName)}</a></nav></header>
             <main class="container narrow">
             <h1>{e.Encode(info.Title)}</h1>
             <p class="lead">{e.Encode(detail)}</p>
