@@ -1,11 +1,15 @@
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
+using Rampart.Web.Features.Mail;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRampartHardening();
 builder.AddRampartData();
+builder.AddMail();
+builder.AddAccounts();
 builder.AddRampartPages();
 builder.AddHealth();
 

@@ -68,6 +68,8 @@ public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture
                 {
                     var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
                     request.Headers.Add("Cookie", "__Host-rampart-session=stolen-or-live-session");
+                    // A fresh address each time, so the sign-in rate limit never answers for the CSRF check.
+                    request.Headers.Add(RampartApp.PeerHeader, $"10.{probed / 65536 % 256}.{probed / 256 % 256}.{probed % 256}");
                     var response = await client.SendAsync(request);
                     Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden,
                         $"{method} {path} ({content.Headers.ContentType}) answered {(int)response.StatusCode} without an antiforgery token");

@@ -1,4 +1,9 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Rampart.Web.Features.Accounts;
+using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Data;
 
@@ -7,7 +12,28 @@ namespace Rampart.Web.Data;
 /// migrations (<see cref="SqliteRampartDbContext"/>), so the model is written once and the migrations
 /// of SQLite and PostgreSQL sit side by side without fighting over one snapshot.
 /// </summary>
-public class RampartDbContext(DbContextOptions options) : DbContext(options);
+public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User>(options)
+{
+    public DbSet<UserSession> Sessions => Set<UserSession>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(RampartDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite cannot compare or order DateTimeOffset stored as text; store UTC ticks instead.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
 
 /// <summary>The SQLite flavour of <see cref="RampartDbContext"/>; its migrations live in Data/Migrations/Sqlite.</summary>
 public sealed class SqliteRampartDbContext(DbContextOptions<SqliteRampartDbContext> options) : RampartDbContext(options);

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Data;
+using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Sessions;
+using Rampart.Web.Features.Setup;
+
+namespace Rampart.Web.Features.Accounts;
+
+public static class AccountsExtensions
+{
+    public const string SessionCookieName = RampartHardeningExtensions.CookiePrefix + "rampart-session";
+
+    /// <summary>
+    /// ASP.NET Core Identity on EF Core, tightened: Argon2id and the NIST/ASVS policy (from the
+    /// hardening layer), server-side sessions, single-use mail tokens, hashed recovery codes, every
+    /// cookie <c>__Host-</c>, and the audit log.
+    /// </summary>
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddHttpContextAccessor();
+        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddIdentity<User, IdentityRole>(identity =>
+            {
+                identity.User.RequireUniqueEmail = true;
+                identity.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._";
+                identity.SignIn.RequireConfirmedEmail = true;
+                identity.Lockout.MaxFailedAccessAttempts = 5;
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(1);
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.Tokens.PasswordResetTokenProvider = AccountTokenProvider.Name;
+                identity.Tokens.EmailConfirmationTokenProvider = AccountTokenProvider.Name;
+                identity.Tokens.ChangeEmailTokenProvider = AccountTokenProvider.Name;
+            })
+            .AddEntityFrameworkStores<RampartDbContext>()
+            .AddUserStore<RampartUserStore>()
+            .AddDefaultTokenProviders()
+            .AddTokenProvider<AccountTokenProvider>(AccountTokenProvider.Name)
+            .AddRampartPasswordSecurity();
+
+        services.AddSingleton<ITicketStore, DatabaseTicketStore>();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.Cookie.Name = SessionCookieName;
+            cookie.LoginPath = "/account/login";
+            cookie.LogoutPath = "/account/logout";
+            cookie.AccessDeniedPath = "/account/access-denied";
+            cookie.ReturnUrlParameter = "returnUrl";
+            // Lifetimes are the session store's job (idle and absolute); the cookie never slides.
+            cookie.SlidingExpiration = false;
+            cookie.ExpireTimeSpan = TimeSpan.FromDays(400);
+            cookie.Events.OnRedirectToLogin = context =>
+            {
+                // API clients get a 401, browsers the sign-in page.
+                if (context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    return Task.CompletedTask;
+                }
+
+                context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+            cookie.Events.OnRedirectToAccessDenied = async context =>
+            {
+                var audit = context.HttpContext.RequestServices.GetRequiredService<AuditLog>();
+                var userId = context.HttpContext.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
+                await audit.RecordAsync(AuditKinds.AuthorizationDenied, userId, context.HttpContext.User.Identity?.Name, $"{context.Request.Method} {context.Request.Path}");
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            };
+        });
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<ITicketStore>((cookie, store) => cookie.SessionStore = store);
+        HardenCookie(services, IdentityConstants.ExternalScheme, "rampart-external");
+        HardenCookie(services, IdentityConstants.TwoFactorUserIdScheme, "rampart-2fa");
+        HardenCookie(services, IdentityConstants.TwoFactorRememberMeScheme, "rampart-2fa-remember");
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
+
+        services.AddScoped<SignInService>();
+        services.AddScoped<SessionService>();
+        services.AddScoped<AuditLog>();
+        services.AddScoped<AccountMail>();
+        services.AddScoped<Reauthentication>();
+        services.AddScoped<Admin.AccountAdministration>();
+        services.AddSingleton<PublicOrigin>();
+        services.AddSingleton<Hardening.Diagnostics.ISecurityEventSink, AuditSecurityEventSink>();
+        services.AddSingleton<SetupToken>();
+        services.AddHostedService<SetupAnnouncer>();
+
+        services.Configure<RazorPagesOptions>(pages =>
+        {
+            pages.Conventions.AuthorizeFolder("/Accounts/Manage");
+            pages.Conventions.AuthorizeFolder("/Admin", AdminPolicy);
+        });
+        services.AddAuthorizationBuilder().AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+        return builder;
+    }
+
+    public const string AdminPolicy = "admin";
+
+    private static void HardenCookie(IServiceCollection services, string scheme, string name) =>
+        services.Configure<CookieAuthenticationOptions>(scheme, cookie =>
+        {
+            cookie.Cookie.Name = RampartHardeningExtensions.CookiePrefix + name;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.Path = "/";
+        });
+}

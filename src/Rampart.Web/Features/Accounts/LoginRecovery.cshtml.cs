@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Audit;
+
+namespace Rampart.Web.Features.Accounts;
+
+[EnableRateLimiting(RampartRateLimits.Auth)]
+public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
+{
+    [BindProperty]
+    public RecoveryInput Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public async Task<IActionResult> OnGetAsync() =>
+        await signIn.GetTwoFactorAuthenticationUserAsync() is null ? RedirectToPage("/Accounts/Login") : Page();
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
+        if (user is null)
+        {
+            return RedirectToPage("/Accounts/Login");
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var result = await signIn.TwoFactorRecoveryCodeSignInAsync(Input.Code.Trim());
+        if (result.Succeeded)
+        {
+            await audit.RecordAsync(AuditKinds.RecoveryCodeUsed, user.Id, user.UserName);
+            return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
+        }
+
+        await signInService.RecordFailedSecondFactorAsync(user, "wrong recovery code");
+        ModelState.AddModelError("", "That recovery code is not right or was used already.");
+        return Page();
+    }
+
+    public sealed class RecoveryInput
+    {
+        [Required(ErrorMessage = "Enter a recovery code.")]
+        [StringLength(32)]
+        public string Code { get; set; } = "";
+    }
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Audit;
+
+namespace Rampart.Web.Features.Accounts;
+
+[EnableRateLimiting(RampartRateLimits.Auth)]
+public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
+{
+    [BindProperty]
+    public CodeInput Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public bool RememberMe { get; set; }
+
+    public async Task<IActionResult> OnGetAsync() =>
+        await signIn.GetTwoFactorAuthenticationUserAsync() is null ? RedirectToPage("/Accounts/Login") : Page();
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
+        if (user is null)
+        {
+            return RedirectToPage("/Accounts/Login");
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var code = Input.Code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        var result = await signIn.TwoFactorAuthenticatorSignInAsync(code, RememberMe, Input.RememberMachine);
+        if (result.Succeeded)
+        {
+            await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "authenticator code");
+            return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
+        }
+
+        await signInService.RecordFailedSecondFactorAsync(user, "wrong authenticator code");
+        ModelState.AddModelError("", "That code is not right, or the account is locked for a while. Codes change every 30 seconds.");
+        return Page();
+    }
+
+    public sealed class CodeInput
+    {
+        [Required(ErrorMessage = "Enter the code.")]
+        [StringLength(16)]
+        public string Code { get; set; } = "";
+
+        public bool RememberMachine { get; set; }
+    }
+}

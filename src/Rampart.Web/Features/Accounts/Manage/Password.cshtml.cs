@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Sessions;
+
+namespace Rampart.Web.Features.Accounts.Manage;
+
+/// <summary>Needs the current password; ends every other session of the account.</summary>
+[EnableRateLimiting(RampartRateLimits.Auth)]
+public sealed class PasswordModel(UserManager<User> users, SessionService sessions, AuditLog audit) : PageModel
+{
+    [BindProperty]
+    public ChangeInput Input { get; set; } = new();
+
+    public bool Done { get; private set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        if (!await users.CheckPasswordAsync(user, Input.CurrentPassword))
+        {
+            ModelState.AddModelError("Input.CurrentPassword", "That is not your current password.");
+            return Page();
+        }
+
+        var result = await users.ChangePasswordAsync(user, Input.CurrentPassword, Input.NewPassword);
+        if (!result.Succeeded)
+        {
+            PasswordChecks.AddErrors(ModelState, result, "Input.NewPassword");
+            return Page();
+        }
+
+        await sessions.RevokeAllAsync(user.Id, SessionService.CurrentSessionId(User), "password changed", cancellationToken);
+        await audit.RecordAsync(AuditKinds.PasswordChanged, user.Id, user.UserName, cancellationToken: cancellationToken);
+        Done = true;
+        Input = new();
+        return Page();
+    }
+
+    public sealed class ChangeInput
+    {
+        [Required(ErrorMessage = "Enter your current password.")]
+        [StringLength(4096)]
+        public string CurrentPassword { get; set; } = "";
+
+        [Required(ErrorMessage = "Choose a new password.")]
+        [StringLength(4096)]
+        public string NewPassword { get; set; } = "";
+
+        [Required(ErrorMessage = "Enter the new password again.")]
+        [Compare(nameof(NewPassword), ErrorMessage = "The two passwords are not the same.")]
+        public string ConfirmPassword { get; set; } = "";
+    }
+}

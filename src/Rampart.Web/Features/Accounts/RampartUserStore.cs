@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Rampart.Web.Data;
+
+namespace Rampart.Web.Features.Accounts;
+
+/// <summary>
+/// Identity's EF store with one change: two-factor recovery codes are kept as SHA-256 hashes, not as
+/// Identity's plain text, so a copy of the database does not hand out second factors. The codes are
+/// 50 random bits each and single-use, so a fast hash suffices (see docs/decisions/0008-accounts.md).
+/// </summary>
+internal sealed class RampartUserStore(RampartDbContext context, IdentityErrorDescriber? describer = null)
+    : UserStore<User, IdentityRole, RampartDbContext>(context, describer)
+{
+    private const string Provider = "[Rampart]";
+    private const string Name = "RecoveryCodeHashes";
+
+    public override Task ReplaceCodesAsync(User user, IEnumerable<string> recoveryCodes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recoveryCodes);
+        var hashes = string.Join(';', recoveryCodes.Select(HashCode));
+        return SetTokenAsync(user, Provider, Name, hashes, cancellationToken);
+    }
+
+    public override async Task<bool> RedeemCodeAsync(User user, string code, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var stored = await GetTokenAsync(user, Provider, Name, cancellationToken) ?? "";
+        var hashes = stored.Split(';', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var hash = HashCode(code ?? "");
+        var index = hashes.FindIndex(h => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            Convert.FromHexString(h), Convert.FromHexString(hash)));
+        if (index < 0)
+        {
+            return false;
+        }
+
+        hashes.RemoveAt(index);
+        await SetTokenAsync(user, Provider, Name, string.Join(';', hashes), cancellationToken);
+        return true;
+    }
+
+    public override async Task<int> CountCodesAsync(User user, CancellationToken cancellationToken)
+    {
+        var stored = await GetTokenAsync(user, Provider, Name, cancellationToken) ?? "";
+        return stored.Split(';', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
+    private static string HashCode(string code) =>
+        OpaqueId.Hash(new string([.. code.Where(char.IsLetterOrDigit).Select(char.ToUpperInvariant)]));
+}

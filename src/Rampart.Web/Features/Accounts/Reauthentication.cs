@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Identity;
+using Rampart.Web.Features.Sessions;
+
+namespace Rampart.Web.Features.Accounts;
+
+/// <summary>
+/// Sensitive changes (password, two-factor on or off, recovery codes) need proof that the person at
+/// the keyboard is the account holder: the current password, or a sign-in in this session within
+/// the last five minutes. A stolen, idle session cannot turn off the second factor.
+/// </summary>
+public sealed class Reauthentication(UserManager<User> users, SessionService sessions)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+
+    public async Task<bool> IsSatisfiedAsync(User user, System.Security.Claims.ClaimsPrincipal principal, string? currentPassword, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(currentPassword))
+        {
+            return await users.CheckPasswordAsync(user, currentPassword);
+        }
+
+        return await sessions.IsRecentlyAuthenticatedAsync(SessionService.CurrentSessionId(principal), Window, cancellationToken);
+    }
+}

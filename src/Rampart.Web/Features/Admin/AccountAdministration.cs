@@ -1,0 +1,179 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
+using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Sessions;
+
+namespace Rampart.Web.Features.Admin;
+
+/// <summary>An account as an administrator sees it.</summary>
+public sealed record AccountSummary(string Id, string UserName, string Email, bool EmailConfirmed, bool IsAdmin, bool TwoFactor, string Status, DateTimeOffset CreatedAt, int Sessions);
+
+/// <summary>
+/// What administrators (the admin pages, the setup link and the operator command line) do to
+/// accounts. One place, so the console and the UI apply the same password policy, the same hasher
+/// and the same side effects: locking or disabling ends every session at once.
+/// </summary>
+public sealed partial class AccountAdministration(
+    UserManager<User> users,
+    RoleManager<IdentityRole> roles,
+    RampartDbContext db,
+    SessionService sessions,
+    AccountMail mail,
+    AuditLog audit,
+    TimeProvider time)
+{
+    public async Task<List<string>> ValidateNewAccountAsync(string userName, string email, string password)
+    {
+        var errors = new List<string>();
+        if (!UserNamePattern().IsMatch(userName ?? ""))
+        {
+            errors.Add("The user name must be 3 to 32 letters, digits, dots, dashes or underscores.");
+        }
+
+        if (string.IsNullOrWhiteSpace(email) || !new System.ComponentModel.DataAnnotations.EmailAddressAttribute().IsValid(email))
+        {
+            errors.Add("The email address is not valid.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        if (await users.FindByNameAsync(userName!) is not null)
+        {
+            errors.Add($"The user name '{userName}' is taken.");
+        }
+
+        if (await users.FindByEmailAsync(email) is not null)
+        {
+            errors.Add("An account with that email address exists.");
+        }
+
+        var probe = new User { UserName = userName, Email = email };
+        foreach (var validator in users.PasswordValidators)
+        {
+            errors.AddRange((await validator.ValidateAsync(users, probe, password)).Errors.Select(e => e.Description));
+        }
+
+        return errors;
+    }
+
+    /// <summary>Creates a confirmed account (an administrator vouches for it), optionally an administrator.</summary>
+    public async Task<(User? User, List<string> Errors)> CreateAsync(string userName, string email, string password, bool admin, string reason, CancellationToken cancellationToken)
+    {
+        var errors = await ValidateNewAccountAsync(userName, email, password);
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var user = new User { UserName = userName, Email = email, EmailConfirmed = true, DisplayName = userName, CreatedAt = time.GetUtcNow() };
+        var created = await users.CreateAsync(user, password);
+        if (!created.Succeeded)
+        {
+            return (null, [.. created.Errors.Select(e => e.Description)]);
+        }
+
+        if (admin)
+        {
+            if (!await roles.RoleExistsAsync(Roles.Admin))
+            {
+                await roles.CreateAsync(new IdentityRole(Roles.Admin));
+            }
+
+            await users.AddToRoleAsync(user, Roles.Admin);
+        }
+
+        await audit.RecordAsync(admin ? AuditKinds.AdminCreated : AuditKinds.Registered, user.Id, user.UserName, reason, cancellationToken);
+        return (user, []);
+    }
+
+    public async Task<User?> FindAsync(string nameOrId) =>
+        await users.FindByIdAsync(nameOrId) ?? await users.FindByNameAsync(nameOrId);
+
+    public async Task<List<AccountSummary>> ListAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var admins = (await users.GetUsersInRoleAsync(Roles.Admin)).Select(u => u.Id).ToHashSet();
+        var rows = await db.Users.AsNoTracking().OrderBy(u => u.UserName)
+            .Select(u => new
+            {
+                u.Id,
+                u.UserName,
+                u.Email,
+                u.EmailConfirmed,
+                u.TwoFactorEnabled,
+                u.DisabledAt,
+                u.LockoutEnd,
+                u.MustResetPassword,
+                u.CreatedAt,
+                Sessions = db.Sessions.Count(s => s.UserId == u.Id),
+            })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(u => new AccountSummary(u.Id, u.UserName ?? "", u.Email ?? "", u.EmailConfirmed, admins.Contains(u.Id), u.TwoFactorEnabled,
+            u.DisabledAt is not null ? "disabled" : u.LockoutEnd > now ? "locked" : u.MustResetPassword ? "must reset password" : "active",
+            u.CreatedAt, u.Sessions))];
+    }
+
+    public async Task LockAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        await users.SetLockoutEnabledAsync(user, true);
+        await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
+        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"locked by {by}", cancellationToken);
+        await audit.RecordAsync(AuditKinds.AccountLocked, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    /// <summary>Lets the account sign in again, whether it was locked or disabled.</summary>
+    public async Task UnlockAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DisabledAt = null;
+        user.LockoutCount = 0;
+        await users.UpdateAsync(user);
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        await audit.RecordAsync(AuditKinds.AccountUnlocked, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    public async Task DisableAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DisabledAt = time.GetUtcNow();
+        await users.UpdateAsync(user);
+        await users.SetLockoutEnabledAsync(user, true);
+        await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
+        await users.UpdateSecurityStampAsync(user);
+        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"disabled by {by}", cancellationToken);
+        await audit.RecordAsync(AuditKinds.AccountDisabled, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    /// <summary>Ends every session, refuses sign-in until a new password is chosen, and mails a reset link.</summary>
+    public async Task ForcePasswordResetAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.MustResetPassword = true;
+        await users.UpdateAsync(user);
+        await users.UpdateSecurityStampAsync(user);
+        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"password reset forced by {by}", cancellationToken);
+        if (user.Email is not null)
+        {
+            await mail.SendPasswordResetAsync(user, cancellationToken);
+        }
+
+        await audit.RecordAsync(AuditKinds.PasswordResetForced, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    public Task<int> RevokeSessionsAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"revoked by {by}", cancellationToken);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{3,32}$")]
+    private static partial Regex UserNamePattern();
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Rampart.Web.Features.Admin;
+
+/// <summary>Administrators only (the <c>/Admin</c> folder requires the admin role).</summary>
+public sealed class UsersModel(AccountAdministration administration) : PageModel
+{
+    public List<AccountSummary> Accounts { get; private set; } = [];
+
+    public string? Message { get; private set; }
+
+    private string By => User.Identity?.Name ?? "an administrator";
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => Accounts = await administration.ListAsync(cancellationToken);
+
+    public Task<IActionResult> OnPostLockAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "locked", u => administration.LockAsync(u, By, cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostUnlockAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "unlocked", u => administration.UnlockAsync(u, By, cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostDisableAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "disabled", u => administration.DisableAsync(u, By, cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostForceResetAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "must choose a new password (a reset link was mailed)", u => administration.ForcePasswordResetAsync(u, By, cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostRevokeAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "signed out everywhere", u => administration.RevokeSessionsAsync(u, By, cancellationToken), cancellationToken);
+
+    private async Task<IActionResult> ActAsync(string? id, string done, Func<Accounts.User, Task> action, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(id) || await administration.FindAsync(id) is not { } user)
+        {
+            return NotFound();
+        }
+
+        await action(user);
+        Message = $"{user.UserName}: {done}.";
+        await OnGetAsync(cancellationToken);
+        return Page();
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Caching.Memory;
+using Rampart.Hardening.Diagnostics;
+using Rampart.Web.Data;
+
+namespace Rampart.Web.Features.Audit;
+
+/// <summary>Kinds of events the audit log records.</summary>
+public static class AuditKinds
+{
+    public const string LoginSucceeded = "login.succeeded";
+    public const string LoginFailed = "login.failed";
+    public const string LockedOut = "login.lockedout";
+    public const string Logout = "logout";
+    public const string Registered = "account.registered";
+    public const string EmailConfirmed = "email.confirmed";
+    public const string PasswordChanged = "password.changed";
+    public const string PasswordResetRequested = "password.reset.requested";
+    public const string PasswordReset = "password.reset";
+    public const string TwoFactorEnabled = "2fa.enabled";
+    public const string TwoFactorDisabled = "2fa.disabled";
+    public const string RecoveryCodesGenerated = "2fa.recoverycodes.generated";
+    public const string RecoveryCodeUsed = "2fa.recoverycode.used";
+    public const string SessionRevoked = "session.revoked";
+    public const string AllSessionsRevoked = "session.revoked.all";
+    public const string AccountLocked = "admin.locked";
+    public const string AccountUnlocked = "admin.unlocked";
+    public const string AccountDisabled = "admin.disabled";
+    public const string PasswordResetForced = "admin.password.reset.forced";
+    public const string AdminCreated = "setup.admin.created";
+    public const string AuthorizationDenied = "authorization.denied";
+}
+
+/// <summary>
+/// Writes security events to the <c>AuditEvents</c> table and to the log. Never given a secret: a
+/// password, token or code has no parameter here to be passed through.
+/// </summary>
+public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor http, TimeProvider time, ILogger<AuditLog> logger)
+{
+    public async Task RecordAsync(string kind, string? userId, string? userName, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        var context = http.HttpContext;
+        var userAgent = context?.Request.Headers.UserAgent.ToString();
+        var entry = new AuditEvent
+        {
+            OccurredAt = time.GetUtcNow(),
+            Kind = kind,
+            UserId = userId,
+            UserName = Cut(userName, 256),
+            IpAddress = context?.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = Cut(userAgent, 256),
+            Detail = Cut(detail, 512),
+        };
+        db.AuditEvents.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        Log(logger, kind, userId, entry.UserName, entry.IpAddress, detail);
+    }
+
+    private static string? Cut(string? value, int max) => value is { Length: > 0 } && value.Length > max ? value[..max] : value;
+
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Audit {Kind} user {UserId} ({UserName}) from {IpAddress}: {Detail}")]
+    private static partial void Log(ILogger logger, string kind, string? userId, string? userName, string? ipAddress, string? detail);
+}
+
+/// <summary>
+/// Puts the hardening layer's events (CSRF and rate-limit rejections) into the audit table. Rejections
+/// are what an attacker can drive at will, so each kind is written at most once a minute per client
+/// address and path: a flood costs the database one row a minute, the log still sees every one.
+/// </summary>
+internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes) : ISecurityEventSink, IDisposable
+{
+    // Its own bounded cache: a flood of distinct addresses cannot grow it without limit.
+    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+
+    public void Dispose() => _recent.Dispose();
+
+    public async ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
+        var key = $"audit:{securityEvent.Kind}:{securityEvent.RemoteIp}:{securityEvent.Path}";
+        if (_recent.TryGetValue(key, out _))
+        {
+            return;
+        }
+
+        _recent.Set(key, true, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1), Size = 1 });
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RampartDbContext>();
+        db.AuditEvents.Add(new AuditEvent
+        {
+            OccurredAt = securityEvent.OccurredAt,
+            Kind = securityEvent.Kind,
+            UserId = securityEvent.UserId,
+            IpAddress = securityEvent.RemoteIp,
+            UserAgent = securityEvent.UserAgent,
+            Detail = $"{securityEvent.Detail} on {securityEvent.Method} {securityEvent.Path}",
+        });
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}

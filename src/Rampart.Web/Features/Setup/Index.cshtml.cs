@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Accounts;
+using Rampart.Web.Features.Admin;
+
+namespace Rampart.Web.Features.Setup;
+
+/// <summary>The one-time page that creates the first administrator. Without the token: 404.</summary>
+[EnableRateLimiting(RampartRateLimits.Auth)]
+public sealed class IndexModel(SetupToken setupToken, AccountAdministration administration) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? Token { get; set; }
+
+    [BindProperty]
+    public RegisterModel.RegisterInput Input { get; set; } = new();
+
+    public bool Done { get; private set; }
+
+    public IActionResult OnGet() => setupToken.Matches(Token) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        if (!setupToken.Matches(Token))
+        {
+            return NotFound();
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var errors = await administration.ValidateNewAccountAsync(Input.UserName, Input.Email, Input.Password);
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+            {
+                ModelState.AddModelError("", error);
+            }
+
+            return Page();
+        }
+
+        // Spend the link before creating, so two racing posts cannot make two administrators.
+        if (!setupToken.TrySpend(Token))
+        {
+            return NotFound();
+        }
+
+        var created = await administration.CreateAsync(Input.UserName, Input.Email, Input.Password, admin: true, "setup link", cancellationToken);
+        if (created.Errors.Count > 0)
+        {
+            setupToken.Restore(Token!);
+            foreach (var error in created.Errors)
+            {
+                ModelState.AddModelError("", error);
+            }
+
+            return Page();
+        }
+
+        Done = true;
+        return Page();
+    }
+}
