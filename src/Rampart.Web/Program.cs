@@ -3,8 +3,15 @@ using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
+using Rampart.Web.Features.Cli;
 
 var builder = WebApplication.CreateBuilder(args);
+var command = OperatorCommands.IsCommand(args);
+if (command)
+{
+    // Operator commands print their own results; the log says only what went wrong.
+    builder.Logging.AddFilter(category: null, LogLevel.Warning);
+}
 
 builder.AddRampartHardening();
 builder.AddRampartData();
@@ -20,7 +27,13 @@ app.MapHealth();
 app.MapRampartPages();
 
 await app.MigrateDatabaseAsync();
+if (command)
+{
+    return await OperatorCommands.RunAsync(app.Services, args, Console.In, Console.Out, Console.Error);
+}
+
 await app.RunAsync();
+return 0;
 
 /// <summary>The web application's entry point; public so integration tests can host it.</summary>
 public partial class Program;

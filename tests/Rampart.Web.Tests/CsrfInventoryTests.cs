@@ -55,8 +55,10 @@ public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture
     [Fact]
     public async Task EveryUnsafeEndpointRefusesACookieRequestWithoutAToken()
     {
-        var client = _app.CreateBrowserLikeClient();
-        await client.GetAsync("/"); // a browser that has visited the site
+        // A signed-in administrator's browser: past authentication and authorization, so each
+        // endpoint's answer is the CSRF check's and not a redirect to the sign-in page.
+        await _app.CreateUserAsync("csrf-inventory", admin: true);
+        var client = await _app.SignedInClientAsync("csrf-inventory");
         var probed = 0;
 
         foreach (var (endpoint, methods) in UnsafeEndpoints().Where(x => !OptsOut(x.Endpoint)))
@@ -67,7 +69,6 @@ public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture
                 foreach (var content in Bodies())
                 {
                     var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
-                    request.Headers.Add("Cookie", "__Host-rampart-session=stolen-or-live-session");
                     // A fresh address each time, so the sign-in rate limit never answers for the CSRF check.
                     request.Headers.Add(RampartApp.PeerHeader, $"10.{probed / 65536 % 256}.{probed / 256 % 256}.{probed % 256}");
                     var response = await client.SendAsync(request);
@@ -79,6 +80,7 @@ public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture
         }
 
         Assert.True(probed > 0, "the inventory found no unsafe endpoint to probe");
+        Assert.True(await client.IsSignedInAsync(), "the session must have stayed valid throughout, or the probes proved nothing");
     }
 
     private static IEnumerable<HttpContent> Bodies()

@@ -7,11 +7,14 @@ public sealed class LoggingTests
     [Fact]
     public async Task SecretsSentToTheAppNeverReachItsLogs()
     {
-        const string Password = "Tr0ub4dor&3-known-password-4471";
+        const string Password = "Tr0ub4dor-known-password-4471-zebra";
         const string Token = "rp_pat_LogProbeToken_8812";
         const string SessionCookie = "session-cookie-value-5561";
         await using var app = new RampartApp();
-        var client = app.CreateBrowserLikeClient();
+        await app.CreateUserAsync("logprobe", Password);
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await client.LoginAsync("logprobe", Password)).StatusCode);
+        await client.LoginAsync("logprobe", Password + "-wrong");
 
         var form = new HttpRequestMessage(HttpMethod.Post, $"/?returnUrl=%2F&code={Token}")
         {

@@ -22,9 +22,15 @@ public sealed class RampartApp : WebApplicationFactory<Program>
     private readonly bool _persistentKeys;
     private readonly bool _keepDataDirectory;
 
-    public RampartApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, bool persistentKeys = false, bool keepDataDirectory = false)
+    private readonly TimeProvider? _time;
+
+    private readonly Action<IServiceCollection>? _configureServices;
+
+    public RampartApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, bool persistentKeys = false, bool keepDataDirectory = false, TimeProvider? time = null, Action<IServiceCollection>? configureServices = null)
     {
+        _configureServices = configureServices;
         _keepDataDirectory = keepDataDirectory;
+        _time = time;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "rampart-web-tests", Guid.NewGuid().ToString("N"));
         _persistentKeys = persistentKeys;
         _settings = new Dictionary<string, string?>
@@ -62,6 +68,13 @@ public sealed class RampartApp : WebApplicationFactory<Program>
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<IStartupFilter, TestPeerStartupFilter>();
+            if (_time is not null)
+            {
+                services.AddSingleton(_time);
+            }
+
+            _configureServices?.Invoke(services);
+
             if (!_persistentKeys)
             {
                 services.AddDataProtection().UseEphemeralDataProtectionProvider();

@@ -38,9 +38,16 @@ public sealed class Argon2idPasswordHasher<TUser>(IOptions<PasswordSecurityOptio
         if (!hashedPassword.StartsWith(Prefix, StringComparison.Ordinal))
         {
             // Identity's own PBKDF2 format (v2 or v3): accept, and ask for an Argon2id hash instead.
-            return _legacy.VerifyHashedPassword(user, hashedPassword, providedPassword) == PasswordVerificationResult.Failed
-                ? PasswordVerificationResult.Failed
-                : PasswordVerificationResult.SuccessRehashNeeded;
+            try
+            {
+                return _legacy.VerifyHashedPassword(user, hashedPassword, providedPassword) == PasswordVerificationResult.Failed
+                    ? PasswordVerificationResult.Failed
+                    : PasswordVerificationResult.SuccessRehashNeeded;
+            }
+            catch (FormatException)
+            {
+                return PasswordVerificationResult.Failed;
+            }
         }
 
         try

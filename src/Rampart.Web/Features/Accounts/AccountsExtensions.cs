@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Audit;
 using Rampart.Web.Features.Sessions;
@@ -62,7 +61,8 @@ public static class AccountsExtensions
                     return Task.CompletedTask;
                 }
 
-                context.Response.Redirect(context.RedirectUri);
+                // A relative redirect: never one built from the request's Host header.
+                context.Response.Redirect(new Uri(context.RedirectUri, UriKind.RelativeOrAbsolute) is { IsAbsoluteUri: true } absolute ? absolute.PathAndQuery : context.RedirectUri);
                 return Task.CompletedTask;
             };
             cookie.Events.OnRedirectToAccessDenied = async context =>
@@ -91,11 +91,6 @@ public static class AccountsExtensions
         services.AddSingleton<SetupToken>();
         services.AddHostedService<SetupAnnouncer>();
 
-        services.Configure<RazorPagesOptions>(pages =>
-        {
-            pages.Conventions.AuthorizeFolder("/Accounts/Manage");
-            pages.Conventions.AuthorizeFolder("/Admin", AdminPolicy);
-        });
         services.AddAuthorizationBuilder().AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));
         return builder;
     }

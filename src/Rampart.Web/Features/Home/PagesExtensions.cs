@@ -6,7 +6,13 @@ public static class PagesExtensions
     public static WebApplicationBuilder AddRampartPages(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddRazorPages(pages => pages.RootDirectory = "/Features");
+        builder.Services.AddRazorPages(pages =>
+        {
+            pages.RootDirectory = "/Features";
+            // Whole folders, so a page added to them later is protected without anyone remembering.
+            pages.Conventions.AuthorizeFolder("/Accounts/Manage");
+            pages.Conventions.AuthorizeFolder("/Admin", Accounts.AccountsExtensions.AdminPolicy);
+        });
         return builder;
     }
 

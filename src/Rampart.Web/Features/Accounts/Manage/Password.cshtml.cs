@@ -11,7 +11,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>Needs the current password; ends every other session of the account.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasswordModel(UserManager<User> users, SessionService sessions, AuditLog audit) : PageModel
+public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SessionService sessions, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ChangeInput Input { get; set; } = new();
@@ -49,6 +49,8 @@ public sealed class PasswordModel(UserManager<User> users, SessionService sessio
         }
 
         await sessions.RevokeAllAsync(user.Id, SessionService.CurrentSessionId(User), "password changed", cancellationToken);
+        // The security stamp changed: re-issue this session (a new session id, too) so it stays valid.
+        await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync(AuditKinds.PasswordChanged, user.Id, user.UserName, cancellationToken: cancellationToken);
         Done = true;
         Input = new();

@@ -8,7 +8,7 @@ using Rampart.Web.Features.Audit;
 namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>TOTP (RFC 6238) with a QR code drawn here as SVG, ten hashed single-use recovery codes.</summary>
-public sealed class TwoFactorModel(UserManager<User> users, Reauthentication reauth, AuditLog audit) : PageModel
+public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, Reauthentication reauth, AuditLog audit) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to change two-factor settings.";
 
@@ -46,7 +46,13 @@ public sealed class TwoFactorModel(UserManager<User> users, Reauthentication rea
             return NotFound();
         }
 
-        var key = await users.GetAuthenticatorKeyAsync(user) ?? "";
+        var key = await users.GetAuthenticatorKeyAsync(user);
+        if (string.IsNullOrEmpty(key))
+        {
+            await users.ResetAuthenticatorKeyAsync(user);
+            key = await users.GetAuthenticatorKeyAsync(user) ?? "";
+        }
+
         var payload = new PayloadGenerator.OneTimePassword { Secret = key, Issuer = "Rampart", Label = user.UserName ?? "account" };
         using var data = QRCodeGenerator.GenerateQrCode(payload.ToString(), QRCodeGenerator.ECCLevel.M);
         using var svg = new SvgQRCode(data);
@@ -77,6 +83,7 @@ public sealed class TwoFactorModel(UserManager<User> users, Reauthentication rea
                 await users.SetTwoFactorEnabledAsync(user, true);
                 RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
                 await audit.RecordAsync(AuditKinds.TwoFactorEnabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+                await signIn.RefreshSignInAsync(user); // the security stamp changed
                 Message = "Two-factor authentication is on.";
             }
         }
@@ -103,6 +110,7 @@ public sealed class TwoFactorModel(UserManager<User> users, Reauthentication rea
             await users.ResetAuthenticatorKeyAsync(user);
             await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
             await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+            await signIn.RefreshSignInAsync(user); // the security stamp changed
             Message = "Two-factor authentication is off.";
         }
 

@@ -1,0 +1,90 @@
+using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Rampart.Web.Features.Accounts;
+
+namespace Rampart.Web.Tests.Accounts;
+
+public sealed class RegistrationTests
+{
+    private static Dictionary<string, string> Form(string userName, string email, string password) => new()
+    {
+        ["Input.UserName"] = userName,
+        ["Input.Email"] = email,
+        ["Input.Password"] = password,
+        ["Input.ConfirmPassword"] = password,
+    };
+
+    [Fact]
+    public async Task NewUserRegistersConfirmsFromTheOutboxAndSignsIn()
+    {
+        await using var app = new RampartApp();
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        var registered = await client.SubmitFormAsync("/account/register", Form("newbie", "newbie@example.org", AccountHelpers.Password));
+        Assert.Contains("Check your mail", await registered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Not yet confirmed: the password is right but sign-in waits for the mail.
+        var early = await client.LoginAsync("newbie", AccountHelpers.Password);
+        Assert.Contains("Confirm your email address first", await AccountHelpers.ErrorTextAsync(early), StringComparison.Ordinal);
+
+        var (_, link) = app.LatestMail("newbie@example.org");
+        Assert.NotNull(link);
+        Assert.StartsWith("https://", link, StringComparison.Ordinal);
+        var confirmed = await client.GetAsync(AccountHelpers.PathOf(link));
+        Assert.Contains("Email confirmed", await confirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A confirmation link works once.
+        var again = await client.GetAsync(AccountHelpers.PathOf(link));
+        Assert.Contains("does not work", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var signedIn = await client.LoginAsync("newbie", AccountHelpers.Password);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.True(await client.IsSignedInAsync());
+    }
+
+    [Theory]
+    [InlineData("short-pw-1", "at least 12")]
+    [InlineData("password1234", "most common passwords")]
+    [InlineData("aaaaaaaaaaaaaaaa", "too easy to guess")]
+    [InlineData("xx-carol-sunrise-92-xx", "must not contain your user name")]
+    public async Task WeakPasswordsAreRefusedWithTheReason(string password, string reason)
+    {
+        await using var app = new RampartApp();
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        var response = await client.SubmitFormAsync("/account/register", Form("carol", "carol@example.org", password));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(reason, await AccountHelpers.ErrorTextAsync(response), StringComparison.Ordinal);
+        Assert.Null(await app.FindUserAsync("carol"));
+    }
+
+    [Fact]
+    public async Task RegisteringWithATakenEmailAnswersTheSameAndMailsTheOwner()
+    {
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("owner");
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        var response = await client.SubmitFormAsync("/account/register", Form("impostor", "owner@example.org", AccountHelpers.Password));
+
+        Assert.Contains("Check your mail", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(await app.FindUserAsync("impostor"));
+        Assert.Contains("already has one", app.LatestMail("owner@example.org").Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PasswordsUpTo256CharactersWithoutCompositionRulesAreAccepted()
+    {
+        await using var app = new RampartApp();
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        var password = string.Concat(Enumerable.Repeat("velvet thunder ", 18))[..256];
+
+        await client.SubmitFormAsync("/account/register", Form("longish", "longish@example.org", password));
+
+        var user = await app.FindUserAsync("longish");
+        Assert.NotNull(user);
+        Assert.True(await app.WithScopeAsync(sp => sp.GetRequiredService<UserManager<User>>().CheckPasswordAsync(user, password)));
+    }
+}
