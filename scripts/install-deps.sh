@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
-# machine reaches: curl and Node.js/npm from Debian, the MDN HTTP Observatory from npm.
+# machine reaches: curl, Node.js/npm and Chromium from Debian, the MDN HTTP Observatory from npm.
 # Idempotent: what is already there is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,9 @@ command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 if [ ! -f tools/observatory/node_modules/@mdn/mdn-http-observatory/package.json ]; then
   echo "install-deps: npm install @mdn/mdn-http-observatory (scripts skipped)"

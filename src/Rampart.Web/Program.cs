@@ -1,9 +1,9 @@
 using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
+using Rampart.Web.Features.Cli;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
-using Rampart.Web.Features.Cli;
 
 var builder = WebApplication.CreateBuilder(args);
 var command = OperatorCommands.IsCommand(args);

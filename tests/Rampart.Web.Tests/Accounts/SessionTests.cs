@@ -37,6 +37,19 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task SignOutButtonInTheHeaderEndsTheSession()
+    {
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("noor");
+        var client = await app.SignedInClientAsync("noor");
+
+        var response = await client.SubmitFormAsync("/account/manage", new Dictionary<string, string>(), formSelector: "header form");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.False(await client.IsSignedInAsync());
+    }
+
+    [Fact]
     public async Task LogoutIsPostOnly()
     {
         await using var app = new RampartApp();
