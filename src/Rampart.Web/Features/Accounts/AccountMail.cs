@@ -25,6 +25,22 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
             $"Hello {user.UserName},\n\nSomeone (hopefully you) asked to reset the password of your Rampart account. To choose a new one, open:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this mail: your password is unchanged.\n", cancellationToken);
     }
 
+    public async Task SendEmailChangeAsync(User user, string newEmail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var token = await users.GenerateChangeEmailTokenAsync(user, newEmail);
+        var link = origin.Link($"/account/confirm-email-change?user={UrlEncoder.Default.Encode(user.Id)}&email={UrlEncoder.Default.Encode(newEmail)}&token={UrlEncoder.Default.Encode(token)}");
+        await mail.SendAsync(newEmail, "Confirm your new Rampart email address",
+            $"Hello {user.UserName},\n\nTo use this address for your Rampart account, open:\n\n{link}\n\nThe link works once, for 48 hours. If you did not ask for this, ignore this mail.\n", cancellationToken);
+    }
+
+    public Task SendEmailChangedNoticeAsync(User user, string oldEmail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return mail.SendAsync(oldEmail, "Your Rampart email address was changed",
+            $"Hello {user.UserName},\n\nThe email address of your Rampart account was changed to {user.Email}. If this was not you, reset your password at {origin.Link("/account/forgot-password")} and tell your administrator.\n", cancellationToken);
+    }
+
     /// <summary>Sent instead of a second account when someone registers with an email already in use.</summary>
     public Task SendAlreadyRegisteredAsync(string email, CancellationToken cancellationToken) =>
         mail.SendAsync(email, "Your Rampart account",

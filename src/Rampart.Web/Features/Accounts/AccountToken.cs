@@ -29,7 +29,7 @@ internal sealed class AccountTokenConfiguration : IEntityTypeConfiguration<Accou
     public void Configure(EntityTypeBuilder<AccountToken> builder)
     {
         builder.ToTable("AccountTokens");
-        builder.Property(t => t.Purpose).HasMaxLength(64);
+        builder.Property(t => t.Purpose).HasMaxLength(320);
         builder.Property(t => t.TokenHash).HasMaxLength(64);
         builder.HasIndex(t => t.TokenHash).IsUnique();
         builder.HasIndex(t => new { t.UserId, t.Purpose });

@@ -15,25 +15,33 @@ public sealed class UsersModel(AccountAdministration administration) : PageModel
     public async Task OnGetAsync(CancellationToken cancellationToken) => Accounts = await administration.ListAsync(cancellationToken);
 
     public Task<IActionResult> OnPostLockAsync(string? id, CancellationToken cancellationToken) =>
-        ActAsync(id, "locked", u => administration.LockAsync(u, By, cancellationToken), cancellationToken);
+        ActAsync(id, "locked", u => administration.LockAsync(u, By, cancellationToken), cancellationToken, notOnSelf: true);
 
     public Task<IActionResult> OnPostUnlockAsync(string? id, CancellationToken cancellationToken) =>
         ActAsync(id, "unlocked", u => administration.UnlockAsync(u, By, cancellationToken), cancellationToken);
 
     public Task<IActionResult> OnPostDisableAsync(string? id, CancellationToken cancellationToken) =>
-        ActAsync(id, "disabled", u => administration.DisableAsync(u, By, cancellationToken), cancellationToken);
+        ActAsync(id, "disabled", u => administration.DisableAsync(u, By, cancellationToken), cancellationToken, notOnSelf: true);
 
     public Task<IActionResult> OnPostForceResetAsync(string? id, CancellationToken cancellationToken) =>
-        ActAsync(id, "must choose a new password (a reset link was mailed)", u => administration.ForcePasswordResetAsync(u, By, cancellationToken), cancellationToken);
+        ActAsync(id, "must choose a new password (a reset link was mailed)", u => administration.ForcePasswordResetAsync(u, By, cancellationToken), cancellationToken, notOnSelf: true);
 
     public Task<IActionResult> OnPostRevokeAsync(string? id, CancellationToken cancellationToken) =>
         ActAsync(id, "signed out everywhere", u => administration.RevokeSessionsAsync(u, By, cancellationToken), cancellationToken);
 
-    private async Task<IActionResult> ActAsync(string? id, string done, Func<Accounts.User, Task> action, CancellationToken cancellationToken)
+    private async Task<IActionResult> ActAsync(string? id, string done, Func<Accounts.User, Task> action, CancellationToken cancellationToken, bool notOnSelf = false)
     {
         if (string.IsNullOrEmpty(id) || await administration.FindAsync(id) is not { } user)
         {
             return NotFound();
+        }
+
+        if (notOnSelf && user.Id == User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value)
+        {
+            // An administrator who locks themselves out may leave nobody able to undo it.
+            Message = "You cannot lock, disable or force a reset of your own account here; use the operator command line.";
+            await OnGetAsync(cancellationToken);
+            return Page();
         }
 
         await action(user);

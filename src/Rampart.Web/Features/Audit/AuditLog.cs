@@ -13,6 +13,7 @@ public static class AuditKinds
     public const string Logout = "logout";
     public const string Registered = "account.registered";
     public const string EmailConfirmed = "email.confirmed";
+    public const string EmailChanged = "email.changed";
     public const string PasswordChanged = "password.changed";
     public const string PasswordResetRequested = "password.reset.requested";
     public const string PasswordReset = "password.reset";

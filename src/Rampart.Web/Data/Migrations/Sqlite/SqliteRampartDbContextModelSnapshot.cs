@@ -158,7 +158,7 @@ namespace Rampart.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("Purpose")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TokenHash")

@@ -10,7 +10,7 @@ using Rampart.Web.Data;
 namespace Rampart.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRampartDbContext))]
-    [Migration("20261128112117_Initial")]
+    [Migration("20261128115619_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -161,7 +161,7 @@ namespace Rampart.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("Purpose")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TokenHash")

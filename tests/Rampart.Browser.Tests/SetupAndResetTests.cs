@@ -1,0 +1,64 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Rampart.Web.Features.Admin;
+using Rampart.Web.Features.Setup;
+
+namespace Rampart.Browser.Tests;
+
+/// <summary>An empty instance of its own: set up from the console link, then a forgotten password.</summary>
+public sealed class SetupAndResetTests(BrowserApp app) : IClassFixture<BrowserApp>
+{
+    private const string Password = "plum-orbit-ladder-quietly-47";
+
+    [Fact]
+    public async Task AdministratorSetsUpTheInstanceFromTheConsoleLinkAndAUserResetsAForgottenPassword()
+    {
+        BrowserApp.SkipWithoutChromium();
+        var token = app.Services.GetRequiredService<SetupToken>();
+        for (var i = 0; i < 100 && token.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.NotNull(token.Current);
+        await using var context = await app.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync($"/setup?token={token.Current}");
+        await page.GetByLabel("User name").FillAsync("founder");
+        await page.GetByLabel("Email").FillAsync("founder@example.org");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
+        await page.GetByLabel("Password again").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Rampart is ready" })).ToBeVisibleAsync();
+
+        await new LoginPage(page).SignInAsync("founder", Password);
+        await page.GotoAsync("/admin/users");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Accounts" })).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.ScreenshotDirectory, "06-admin-users.png"), FullPage = true });
+
+        using (var scope = app.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AccountAdministration>()
+                .CreateAsync("forgetful", "forgetful@example.org", Password, admin: false, "browser test", CancellationToken.None);
+        }
+
+        await using var other = await app.NewContextAsync();
+        var user = await other.NewPageAsync();
+        await user.GotoAsync("/account/forgot-password");
+        await user.GetByLabel("User name or email").FillAsync("forgetful@example.org");
+        await user.GetByRole(AriaRole.Button, new() { Name = "Send me a link" }).ClickAsync();
+        await Assertions.Expect(user.GetByRole(AriaRole.Status)).ToContainTextAsync("If an account exists");
+
+        await user.GotoAsync(Outbox.LatestLink(app.DataDirectory, "forgetful@example.org"));
+        await user.GetByLabel("New password", new() { Exact = true }).FillAsync("fresh-quartz-meadow-password-8");
+        await user.GetByLabel("New password again").FillAsync("fresh-quartz-meadow-password-8");
+        await user.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Password changed" })).ToBeVisibleAsync();
+        await user.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.ScreenshotDirectory, "07-password-reset.png"), FullPage = true });
+
+        await new LoginPage(user).SignInAsync("forgetful", "fresh-quartz-meadow-password-8");
+        await Assertions.Expect(user.GetByRole(AriaRole.Link, new() { Name = "forgetful" })).ToBeVisibleAsync();
+        Assert.Empty(await user.EvaluateAsync<string[]>("window.__csp || []"));
+    }
+}
