@@ -1,5 +1,6 @@
 using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
+using Rampart.Web.Features.Api;
 using Rampart.Web.Features.Cli;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
@@ -17,6 +18,7 @@ builder.AddRampartHardening();
 builder.AddRampartData();
 builder.AddMail();
 builder.AddAccounts();
+builder.AddApi();
 builder.AddRampartPages();
 builder.AddHealth();
 
@@ -25,6 +27,7 @@ var app = builder.Build();
 app.UseRampartHardening();
 app.MapHealth();
 app.MapRampartPages();
+app.MapApi();
 
 await app.MigrateDatabaseAsync();
 if (command)

@@ -20,6 +20,8 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
+    public DbSet<Features.Tokens.PersonalAccessToken> PersonalAccessTokens => Set<Features.Tokens.PersonalAccessToken>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
