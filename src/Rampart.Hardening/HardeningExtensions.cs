@@ -114,7 +114,13 @@ public static class RampartHardeningExtensions
             {
                 // Kestrel's own request errors (body too large, bad framing) keep their status;
                 // everything else is a 500 whose text never leaves the server.
-                StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+                StatusCodeSelector = exception => exception switch
+                {
+                    BadHttpRequestException bad => bad.StatusCode,
+                    // Malformed input found by a framework reader (a broken form or multipart body).
+                    AntiforgeryValidationException or InvalidDataException => StatusCodes.Status400BadRequest,
+                    _ => StatusCodes.Status500InternalServerError,
+                },
                 ExceptionHandler = context => errors.WriteAsync(context, context.Response.StatusCode),
             });
         }
@@ -126,6 +132,11 @@ public static class RampartHardeningExtensions
             OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=3600",
         });
 
+        // TRACE echoes requests (cross-site tracing); nothing in an app needs it.
+        app.Use((context, next) =>
+            HttpMethods.IsTrace(context.Request.Method) || string.Equals(context.Request.Method, "TRACK", StringComparison.OrdinalIgnoreCase)
+                ? errors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed)
+                : next(context));
         app.UseRouting();
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseMiddleware<AccountKeyMiddleware>();

@@ -105,6 +105,45 @@ public sealed class ErrorTests
         AssertNoLeak(text);
     }
 
+    public static TheoryData<string, string, byte[]> MalformedBodies => new()
+    {
+        { "/api/token", "application/json", [.. "{\"userName\":\""u8, 0xFF, 0xFE, .. "\",\"password\":\"x\"}"u8] },
+        { "/api/token", "application/json", [.. "{\"userName\":\"a\u0000b\",\"password\":\"\u0000\"}"u8] },
+        { "/api/token", "application/json", System.Text.Encoding.ASCII.GetBytes(new string('[', 5000) + new string(']', 5000)) },
+        { "/login-form", "multipart/form-data; boundary=xx", "garbage without any boundary"u8.ToArray() },
+        { "/login-form", "application/x-www-form-urlencoded", [.. "userName=%FF%FE&password="u8, 0xC3, 0x28] },
+        { "/api/echo", "application/json", [.. "{\"text\":\""u8, 0xC0, 0xAF, .. "\"}"u8] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedBodies))]
+    public async Task MalformedBodiesAreRefusedWith400NeverA500(string path, string contentType, byte[] body)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (path.StartsWith("/api/echo", StringComparison.Ordinal))
+        {
+            request.Headers.Add("Authorization", "Bearer past-the-csrf-check");
+        }
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertNoLeak(await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("TRACE")]
+    [InlineData("TRACK")]
+    public async Task TraceIsRefused(string method)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), "/ping"));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
     [Fact]
     public async Task OversizedBodyWithoutDeclaredLengthIsRefusedByTheRealServer()
     {

@@ -49,9 +49,9 @@ internal sealed class CsrfProtectionMiddleware(
         {
             valid = await antiforgery.IsRequestValidAsync(context);
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is AntiforgeryValidationException or InvalidDataException or (IOException and not BadHttpRequestException))
         {
-            // A malformed form body cannot carry a valid token.
+            // A malformed form body (broken multipart, bad encoding) cannot carry a valid token.
             valid = false;
         }
 

@@ -87,10 +87,10 @@ internal sealed class AccountKeyMiddleware(RequestDelegate next, IOptions<Rampar
                 }
             }
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or (IOException and not BadHttpRequestException))
         {
-            // A body that cannot be read names no account; the per-address limit still counts it and
-            // the endpoint answers the malformed body itself.
+            // Malformed JSON, invalid UTF-8, a broken multipart body: it names no account. The
+            // per-address limit still counts it, and the endpoint answers the bad body itself.
             if (request.Body.CanSeek)
             {
                 request.Body.Position = 0;
