@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 
@@ -32,4 +33,18 @@ internal static class PasswordChecks
             modelState.AddModelError(error.Code.StartsWith("Password", StringComparison.Ordinal) ? field : "", error.Description);
         }
     }
+}
+
+/// <summary>A new password typed twice, as every form that sets one asks for it.</summary>
+public class NewPasswordInput
+{
+    [Required(ErrorMessage = "Choose a password.")]
+    [StringLength(4096)]
+    [DataType(DataType.Password)]
+    public string Password { get; set; } = "";
+
+    [Required(ErrorMessage = "Enter the password again.")]
+    [Compare(nameof(Password), ErrorMessage = "The two passwords are not the same.")]
+    [DataType(DataType.Password)]
+    public string ConfirmPassword { get; set; } = "";
 }

@@ -56,7 +56,7 @@ public sealed class RegisterModel(UserManager<User> users, SignInService signIn,
         return Page();
     }
 
-    public sealed class RegisterInput
+    public sealed class RegisterInput : NewPasswordInput
     {
         [Required(ErrorMessage = "Choose a user name.")]
         [StringLength(32, MinimumLength = 3, ErrorMessage = "Use 3 to 32 characters.")]
@@ -67,15 +67,5 @@ public sealed class RegisterModel(UserManager<User> users, SignInService signIn,
         [EmailAddress(ErrorMessage = "Enter a valid email address.")]
         [StringLength(256)]
         public string Email { get; set; } = "";
-
-        [Required(ErrorMessage = "Choose a password.")]
-        [StringLength(4096)]
-        [DataType(DataType.Password)]
-        public string Password { get; set; } = "";
-
-        [Required(ErrorMessage = "Enter the password again.")]
-        [Compare(nameof(Password), ErrorMessage = "The two passwords are not the same.")]
-        [DataType(DataType.Password)]
-        public string ConfirmPassword { get; set; } = "";
     }
 }

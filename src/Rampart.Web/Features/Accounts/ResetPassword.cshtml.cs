@@ -64,7 +64,7 @@ public sealed class ResetPasswordModel(UserManager<User> users, SessionService s
         return Page();
     }
 
-    public sealed class ResetInput
+    public sealed class ResetInput : NewPasswordInput
     {
         [Required]
         [StringLength(64)]
@@ -73,15 +73,5 @@ public sealed class ResetPasswordModel(UserManager<User> users, SessionService s
         [Required]
         [StringLength(128)]
         public string Token { get; set; } = "";
-
-        [Required(ErrorMessage = "Choose a password.")]
-        [StringLength(4096)]
-        [DataType(DataType.Password)]
-        public string Password { get; set; } = "";
-
-        [Required(ErrorMessage = "Enter the password again.")]
-        [Compare(nameof(Password), ErrorMessage = "The two passwords are not the same.")]
-        [DataType(DataType.Password)]
-        public string ConfirmPassword { get; set; } = "";
     }
 }

@@ -59,7 +59,41 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
         return Content(svg.GetGraphic(5, "#000000", "#ffffff"), "image/svg+xml; charset=utf-8");
     }
 
-    public async Task<IActionResult> OnPostEnableAsync(CancellationToken cancellationToken)
+    public Task<IActionResult> OnPostEnableAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
+    {
+        var code = (Input.Code ?? "").Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
+        {
+            ModelState.AddModelError("Input.Code", "That code is not right. Check the time on your device; codes change every 30 seconds.");
+            return;
+        }
+
+        await users.SetTwoFactorEnabledAsync(user, true);
+        RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
+        await audit.RecordAsync(AuditKinds.TwoFactorEnabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await signIn.RefreshSignInAsync(user); // the security stamp changed
+        Message = "Two-factor authentication is on.";
+    }, requireEnabled: false, cancellationToken);
+
+    public Task<IActionResult> OnPostDisableAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
+    {
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await signIn.RefreshSignInAsync(user); // the security stamp changed
+        Message = "Two-factor authentication is off.";
+    }, requireEnabled: true, cancellationToken);
+
+    public Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
+    {
+        RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
+        await audit.RecordAsync(AuditKinds.RecoveryCodesGenerated, user.Id, user.UserName, cancellationToken: cancellationToken);
+        Message = "New recovery codes made; the old ones no longer work.";
+    }, requireEnabled: true, cancellationToken);
+
+    /// <summary>Every change here needs re-authentication first; one path for all of them.</summary>
+    private async Task<IActionResult> ChangeAsync(Func<User, Task> change, bool requireEnabled, CancellationToken cancellationToken)
     {
         var user = await users.GetUserAsync(User);
         if (user is null)
@@ -67,74 +101,13 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
             return Challenge();
         }
 
-        if (!await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
+        if (user.TwoFactorEnabled != requireEnabled || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             ModelState.AddModelError("", ReauthMessage);
         }
         else
         {
-            var code = (Input.Code ?? "").Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-            if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
-            {
-                ModelState.AddModelError("Input.Code", "That code is not right. Check the time on your device; codes change every 30 seconds.");
-            }
-            else
-            {
-                await users.SetTwoFactorEnabledAsync(user, true);
-                RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
-                await audit.RecordAsync(AuditKinds.TwoFactorEnabled, user.Id, user.UserName, cancellationToken: cancellationToken);
-                await signIn.RefreshSignInAsync(user); // the security stamp changed
-                Message = "Two-factor authentication is on.";
-            }
-        }
-
-        await LoadAsync(user);
-        return Page();
-    }
-
-    public async Task<IActionResult> OnPostDisableAsync(CancellationToken cancellationToken)
-    {
-        var user = await users.GetUserAsync(User);
-        if (user is null)
-        {
-            return Challenge();
-        }
-
-        if (!await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
-        {
-            ModelState.AddModelError("", ReauthMessage);
-        }
-        else
-        {
-            await users.SetTwoFactorEnabledAsync(user, false);
-            await users.ResetAuthenticatorKeyAsync(user);
-            await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
-            await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
-            await signIn.RefreshSignInAsync(user); // the security stamp changed
-            Message = "Two-factor authentication is off.";
-        }
-
-        await LoadAsync(user);
-        return Page();
-    }
-
-    public async Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken)
-    {
-        var user = await users.GetUserAsync(User);
-        if (user is null)
-        {
-            return Challenge();
-        }
-
-        if (!user.TwoFactorEnabled || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
-        {
-            ModelState.AddModelError("", ReauthMessage);
-        }
-        else
-        {
-            RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
-            await audit.RecordAsync(AuditKinds.RecoveryCodesGenerated, user.Id, user.UserName, cancellationToken: cancellationToken);
-            Message = "New recovery codes made; the old ones no longer work.";
+            await change(user);
         }
 
         await LoadAsync(user);
