@@ -5,6 +5,7 @@ using Rampart.Web.Features.Cli;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
+using Rampart.Web.Features.Notes;
 
 var builder = WebApplication.CreateBuilder(args);
 var command = OperatorCommands.IsCommand(args);
@@ -19,6 +20,7 @@ builder.AddRampartData();
 builder.AddMail();
 builder.AddAccounts();
 builder.AddApi();
+builder.AddNotes();
 builder.AddRampartPages();
 builder.AddHealth();
 
@@ -28,6 +30,7 @@ app.UseRampartHardening();
 app.MapHealth();
 app.MapRampartPages();
 app.MapApi();
+app.MapNotesApi();
 
 await app.MigrateDatabaseAsync();
 if (command)

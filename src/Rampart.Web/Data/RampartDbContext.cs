@@ -20,6 +20,10 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
+    public DbSet<Features.Notes.Note> Notes => Set<Features.Notes.Note>();
+
+    public DbSet<Features.Notes.NoteShare> NoteShares => Set<Features.Notes.NoteShare>();
+
     public DbSet<Features.Tokens.PersonalAccessToken> PersonalAccessTokens => Set<Features.Tokens.PersonalAccessToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,42 +11,20 @@ namespace Rampart.Web.Tests.Api;
 
 public sealed class TokenApiTests
 {
-    private static HttpClient ApiClient(RampartApp app, string? token = null)
-    {
-        var client = app.CreateClient(new() { BaseAddress = new Uri("https://localhost/"), AllowAutoRedirect = false, HandleCookies = false });
-        client.DefaultRequestHeaders.Add(RampartApp.PeerHeader, AccountHelpers.NextPeer());
-        if (token is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return client;
-    }
-
-    private static Task<HttpResponseMessage> RequestTokenAsync(RampartApp app, object body) =>
-        ApiClient(app).PostAsJsonAsync("/api/v1/auth/token", body);
-
-    private static async Task<string> TokenAsync(RampartApp app, string userName, object? extra = null)
-    {
-        var response = await RequestTokenAsync(app, extra ?? new { userName, password = AccountHelpers.Password });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.ReadJsonAsync()).GetProperty("token").GetString()!;
-    }
-
     [Fact]
     public async Task TokenIssuedForRightCredentialsWorksAsBearerAndIsStoredOnlyAsAHash()
     {
         await using var app = new RampartApp();
         var user = await app.CreateUserAsync("tess");
 
-        var response = await RequestTokenAsync(app, new { userName = "tess", password = AccountHelpers.Password, name = "laptop script", expiresInDays = 7 });
+        var response = await app.RequestTokenAsync(new { userName = "tess", password = AccountHelpers.Password, name = "laptop script", expiresInDays = 7 });
         var body = await response.ReadJsonAsync();
         var token = body.GetProperty("token").GetString()!;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("rp_", token, StringComparison.Ordinal);
         Assert.True(body.GetProperty("expiresAt").GetDateTimeOffset() < DateTimeOffset.UtcNow.AddDays(7.1));
-        var me = await (await ApiClient(app, token).GetAsync("/api/v1/me")).ReadJsonAsync();
+        var me = await (await app.ApiClient(token).GetAsync("/api/v1/me")).ReadJsonAsync();
         Assert.Equal(user.Id, me.GetProperty("id").GetString());
         Assert.Equal("tess@example.org", me.GetProperty("email").GetString());
         var stored = await app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().PersonalAccessTokens.AsNoTracking().SingleAsync());
@@ -76,7 +53,7 @@ public sealed class TokenApiTests
             new { userName = "vince", password = AccountHelpers.Password },
         })
         {
-            var response = await RequestTokenAsync(app, attempt);
+            var response = await app.RequestTokenAsync(attempt);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             var problem = await response.ReadJsonAsync();
@@ -99,8 +76,8 @@ public sealed class TokenApiTests
             ["Input.CurrentPassword"] = AccountHelpers.Password,
         });
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await RequestTokenAsync(app, new { userName = "wren", password = AccountHelpers.Password })).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await RequestTokenAsync(app, new { userName = "wren", password = AccountHelpers.Password, code = Accounts.Totp.Code(key, DateTimeOffset.UtcNow) })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.RequestTokenAsync(new { userName = "wren", password = AccountHelpers.Password })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(new { userName = "wren", password = AccountHelpers.Password, code = Accounts.Totp.Code(key, DateTimeOffset.UtcNow) })).StatusCode);
     }
 
     [Fact]
@@ -111,7 +88,7 @@ public sealed class TokenApiTests
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 7; i++)
         {
-            statuses.Add((await RequestTokenAsync(app, new { userName = "xavi", password = "guess-" + i })).StatusCode);
+            statuses.Add((await app.RequestTokenAsync(new { userName = "xavi", password = "guess-" + i })).StatusCode);
         }
 
         Assert.All(statuses.Take(5), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
@@ -128,7 +105,7 @@ public sealed class TokenApiTests
     public async Task MalformedTokenRequestsGetProblemJsonAndNoToken(string body)
     {
         await using var app = new RampartApp();
-        var response = await ApiClient(app).PostAsync("/api/v1/auth/token", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var response = await app.ApiClient().PostAsync("/api/v1/auth/token", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -143,15 +120,15 @@ public sealed class TokenApiTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = new RampartApp(time: time);
         await app.CreateUserAsync("yara");
-        var shortLived = await TokenAsync(app, "yara", new { userName = "yara", password = AccountHelpers.Password, expiresInDays = 1 });
-        var revoked = await TokenAsync(app, "yara", new { userName = "yara", password = AccountHelpers.Password, name = "to revoke" });
+        var shortLived = await app.TokenAsync("yara", new { userName = "yara", password = AccountHelpers.Password, expiresInDays = 1 });
+        var revoked = await app.TokenAsync("yara", new { userName = "yara", password = AccountHelpers.Password, name = "to revoke" });
         await app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().PersonalAccessTokens.Where(t => t.Name == "to revoke")
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, DateTimeOffset.UtcNow)));
 
-        Assert.Equal(HttpStatusCode.OK, (await ApiClient(app, shortLived).GetAsync("/api/v1/me")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await ApiClient(app, revoked).GetAsync("/api/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.ApiClient(shortLived).GetAsync("/api/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.ApiClient(revoked).GetAsync("/api/v1/me")).StatusCode);
         time.Advance(TimeSpan.FromDays(1.01));
-        var expired = await ApiClient(app, shortLived).GetAsync("/api/v1/me");
+        var expired = await app.ApiClient(shortLived).GetAsync("/api/v1/me");
         Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
         Assert.Equal("application/problem+json", expired.Content.Headers.ContentType?.MediaType);
     }
@@ -164,7 +141,7 @@ public sealed class TokenApiTests
     public async Task ForgedBearerTokensAreRefused(string token)
     {
         await using var app = new RampartApp();
-        var client = ApiClient(app);
+        var client = app.ApiClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"Bearer {token}");
 
         var response = await client.GetAsync("/api/v1/me");
@@ -192,7 +169,7 @@ public sealed class TokenApiTests
     public async Task ApiWithoutCredentialsIs401ProblemJson()
     {
         await using var app = new RampartApp();
-        var response = await ApiClient(app).GetAsync("/api/v1/me");
+        var response = await app.ApiClient().GetAsync("/api/v1/me");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -204,13 +181,13 @@ public sealed class TokenApiTests
         await using var app = new RampartApp();
         var target = await app.CreateUserAsync("abby");
         await app.CreateUserAsync("bert");
-        var token = await TokenAsync(app, "bert");
+        var token = await app.TokenAsync("bert");
 
-        var response = await ApiClient(app, token).GetAsync($"/api/v1/users/{target.Id}");
+        var response = await app.ApiClient(token).GetAsync($"/api/v1/users/{target.Id}");
         var profile = await response.ReadJsonAsync();
 
         Assert.Equal(["displayName", "id", "memberSince", "userName"], profile.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.Equal(HttpStatusCode.NotFound, (await ApiClient(app, token).GetAsync("/api/v1/users/AAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.ApiClient(token).GetAsync("/api/v1/users/AAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
     }
 
     [Fact]
@@ -220,8 +197,8 @@ public sealed class TokenApiTests
         var victim = await app.CreateUserAsync("cara");
         await app.CreateUserAsync("dale");
 
-        var token = await TokenAsync(app, "dale", new { userName = "dale", password = AccountHelpers.Password, userId = victim.Id, id = victim.Id, isAdmin = true, ownerId = victim.Id });
-        var me = await (await ApiClient(app, token).GetAsync("/api/v1/me")).ReadJsonAsync();
+        var token = await app.TokenAsync("dale", new { userName = "dale", password = AccountHelpers.Password, userId = victim.Id, id = victim.Id, isAdmin = true, ownerId = victim.Id });
+        var me = await (await app.ApiClient(token).GetAsync("/api/v1/me")).ReadJsonAsync();
 
         Assert.Equal("dale", me.GetProperty("userName").GetString());
         Assert.DoesNotContain(JsonSerializer.Serialize(me), victim.Id, StringComparison.Ordinal);

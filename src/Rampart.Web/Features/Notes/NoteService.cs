@@ -1,0 +1,144 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Rampart.Hardening.Sanitizing;
+using Rampart.Web.Data;
+
+namespace Rampart.Web.Features.Notes;
+
+public sealed record NoteOwner(string Id, string UserName);
+
+public sealed record NoteDto(
+    string Id, string Title, string Markdown, string Html, string Visibility, string? PublicSlug, string[] Tags,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Version, NoteOwner Owner, string Permission);
+
+public sealed record NoteInput(string? Title, string? Markdown, string? Visibility, string[]? Tags);
+
+public enum NoteChange
+{
+    Done,
+    NotFound,
+    Conflict,
+}
+
+/// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
+public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, TimeProvider time)
+{
+    public const int MaxTags = 10;
+    public const int MaxTagLength = 32;
+
+    /// <summary>Checks a note's fields; returns problems by field (fixed text, never the input).</summary>
+    public static Dictionary<string, string[]> Validate(NoteInput input, out bool tooLarge)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new Dictionary<string, string[]>();
+        tooLarge = input.Markdown is not null && Encoding.UTF8.GetByteCount(input.Markdown) > Note.MaxMarkdownBytes;
+        if (string.IsNullOrWhiteSpace(input.Title) || input.Title.Trim().Length > Note.MaxTitleLength)
+        {
+            errors["title"] = [$"Give a title of 1 to {Note.MaxTitleLength} characters."];
+        }
+
+        if (input.Markdown is null)
+        {
+            errors["markdown"] = ["Give the note's text (it may be empty)."];
+        }
+
+        if (!Visibility.IsValid(input.Visibility ?? Visibility.Private))
+        {
+            errors["visibility"] = ["Visibility is private, shared or public."];
+        }
+
+        if (input.Tags is { } tags && (tags.Length > MaxTags || tags.Any(t => t is null || t.Trim().Length is 0 or > MaxTagLength || t.Contains(',', StringComparison.Ordinal))))
+        {
+            errors["tags"] = [$"At most {MaxTags} tags of 1 to {MaxTagLength} characters, without commas."];
+        }
+
+        return errors;
+    }
+
+    public async Task<Note> CreateAsync(string ownerId, NoteInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var now = time.GetUtcNow();
+        var note = new Note
+        {
+            Id = OpaqueId.New(),
+            OwnerId = ownerId,
+            Title = input.Title!.Trim(),
+            Markdown = input.Markdown!,
+            Html = markdown.Render(input.Markdown!),
+            Tags = NormalizeTags(input.Tags),
+            Visibility = input.Visibility ?? Visibility.Private,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Version = 1,
+        };
+        SetPublicSlug(note);
+        db.Notes.Add(note);
+        await db.SaveChangesAsync(cancellationToken);
+        return note;
+    }
+
+    /// <summary>Applies an edit made from <paramref name="version"/>; a stale version is a conflict, never a silent overwrite.</summary>
+    public async Task<(NoteChange Result, Note? Note)> UpdateAsync(string userId, string id, NoteInput input, int version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var note = await db.Writable(userId).SingleOrDefaultAsync(n => n.Id == id, cancellationToken);
+        if (note is null)
+        {
+            return (NoteChange.NotFound, null);
+        }
+
+        if (note.Version != version)
+        {
+            return (NoteChange.Conflict, note);
+        }
+
+        note.Title = input.Title!.Trim();
+        if (note.Markdown != input.Markdown)
+        {
+            note.Markdown = input.Markdown!;
+            note.Html = markdown.Render(input.Markdown!);
+        }
+
+        note.Tags = NormalizeTags(input.Tags);
+        // Only the owner decides who sees the note.
+        if (note.OwnerId == userId && input.Visibility is not null)
+        {
+            note.Visibility = input.Visibility;
+            SetPublicSlug(note);
+        }
+
+        note.UpdatedAt = time.GetUtcNow();
+        note.Version++;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return (NoteChange.Conflict, null);
+        }
+
+        return (NoteChange.Done, note);
+    }
+
+    public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken) =>
+        await db.Owned(userId).Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) == 1;
+
+    public async Task<NoteDto?> GetAsync(string userId, string id, CancellationToken cancellationToken) =>
+        await Project(db.Readable(userId).Where(n => n.Id == id), userId).SingleOrDefaultAsync(cancellationToken);
+
+    public IQueryable<NoteDto> Project(IQueryable<Note> notes, string userId) =>
+        notes.Select(n => new NoteDto(
+            n.Id, n.Title, n.Markdown, n.Html, n.Visibility, n.PublicSlug,
+            n.Tags == "" ? Array.Empty<string>() : n.Tags.Split(',', StringSplitOptions.None),
+            n.CreatedAt, n.UpdatedAt, n.Version,
+            new NoteOwner(n.OwnerId, n.Owner!.UserName!),
+            n.OwnerId == userId ? "owner" : n.Shares.Where(s => s.UserId == userId).Select(s => s.Permission).FirstOrDefault() ?? Permissions.Read));
+
+    private static string NormalizeTags(string[]? tags) =>
+        tags is null ? "" : string.Join(',', tags.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).Take(MaxTags));
+
+    private static void SetPublicSlug(Note note) =>
+        note.PublicSlug = note.Visibility == Visibility.Public ? note.PublicSlug ?? OpaqueId.New() : null;
+}
