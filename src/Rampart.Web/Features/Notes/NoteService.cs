@@ -122,6 +122,45 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, Time
         return (NoteChange.Done, note);
     }
 
+    /// <summary>Shares a note the caller owns with another user by user name; false when either is not found.</summary>
+    public async Task<(NoteChange Result, bool BadTarget)> ShareAsync(string ownerId, string id, string? userName, string? permission, CancellationToken cancellationToken)
+    {
+        if (!await db.Owned(ownerId).AnyAsync(n => n.Id == id, cancellationToken))
+        {
+            return (NoteChange.NotFound, false);
+        }
+
+        var normalized = userName?.Trim().ToUpperInvariant();
+        var target = string.IsNullOrEmpty(normalized) || normalized.Length > 256 ? null
+            : await db.Users.Where(u => u.NormalizedUserName == normalized && u.DisabledAt == null).Select(u => u.Id).SingleOrDefaultAsync(cancellationToken);
+        if (!Permissions.IsValid(permission) || target is null || target == ownerId)
+        {
+            return (NoteChange.Done, true);
+        }
+
+        var existing = await db.NoteShares.SingleOrDefaultAsync(s => s.NoteId == id && s.UserId == target, cancellationToken);
+        if (existing is null)
+        {
+            db.NoteShares.Add(new NoteShare { NoteId = id, UserId = target, Permission = permission!, CreatedAt = time.GetUtcNow() });
+        }
+        else
+        {
+            existing.Permission = permission!;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return (NoteChange.Done, false);
+    }
+
+    public async Task<bool> UnshareAsync(string ownerId, string id, string userId, CancellationToken cancellationToken) =>
+        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && s.Note!.OwnerId == ownerId).ExecuteDeleteAsync(cancellationToken) == 1;
+
+    public sealed record ShareView(string UserId, string UserName, string Permission);
+
+    public Task<List<ShareView>> SharesAsync(string ownerId, string id, CancellationToken cancellationToken) =>
+        db.NoteShares.Where(s => s.NoteId == id && s.Note!.OwnerId == ownerId)
+            .OrderBy(s => s.User!.UserName).Select(s => new ShareView(s.UserId, s.User!.UserName!, s.Permission)).ToListAsync(cancellationToken);
+
     public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken) =>
         await db.Owned(userId).Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) == 1;
 

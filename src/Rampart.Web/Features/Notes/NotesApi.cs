@@ -133,45 +133,21 @@ public static class NotesApi
     private static async Task<Results<NoContent, NotFound>> DeleteAsync(string id, ClaimsPrincipal user, NoteService service, CancellationToken cancellationToken) =>
         await service.DeleteAsync(Me(user), id, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    private static async Task<Results<NoContent, NotFound, ValidationProblem>> ShareAsync(string id, ShareInput input, ClaimsPrincipal user, RampartDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound, ValidationProblem>> ShareAsync(string id, ShareInput input, ClaimsPrincipal user, NoteService service, CancellationToken cancellationToken)
     {
-        var me = Me(user);
-        if (!await db.Owned(me).AnyAsync(n => n.Id == id, cancellationToken))
+        var (result, badTarget) = await service.ShareAsync(Me(user), id, input.UserName, input.Permission ?? Permissions.Read, cancellationToken);
+        if (result == NoteChange.NotFound)
         {
             return TypedResults.NotFound();
         }
 
-        var permission = input.Permission ?? Permissions.Read;
-        var normalized = input.UserName?.Trim().ToUpperInvariant();
-        var target = string.IsNullOrEmpty(normalized) || normalized.Length > 256 ? null
-            : await db.Users.Where(u => u.NormalizedUserName == normalized && u.DisabledAt == null).Select(u => u.Id).SingleOrDefaultAsync(cancellationToken);
-        if (!Permissions.IsValid(permission) || target is null || target == me)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["share"] = ["Name another user (user name) and a permission: read or write."],
-            });
-        }
-
-        var existing = await db.NoteShares.SingleOrDefaultAsync(s => s.NoteId == id && s.UserId == target, cancellationToken);
-        if (existing is null)
-        {
-            db.NoteShares.Add(new NoteShare { NoteId = id, UserId = target, Permission = permission, CreatedAt = time.GetUtcNow() });
-        }
-        else
-        {
-            existing.Permission = permission;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.NoContent();
+        return badTarget
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["share"] = ["Name another user (user name) and a permission: read or write."] })
+            : TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, NotFound>> UnshareAsync(string id, string userId, ClaimsPrincipal user, RampartDbContext db, CancellationToken cancellationToken)
-    {
-        var deleted = await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && s.Note!.OwnerId == Me(user)).ExecuteDeleteAsync(cancellationToken);
-        return deleted == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
-    }
+    private static async Task<Results<NoContent, NotFound>> UnshareAsync(string id, string userId, ClaimsPrincipal user, NoteService service, CancellationToken cancellationToken) =>
+        await service.UnshareAsync(Me(user), id, userId, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static ProblemHttpResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large", detail: $"A note holds at most {Note.MaxMarkdownBytes / 1024} KiB of Markdown.");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -6,6 +7,7 @@ using Rampart.Web.Data;
 namespace Rampart.Web.Features.Notes;
 
 /// <summary>A public note, readable by anyone who has its link; the link dies when the note is made private.</summary>
+[AllowAnonymous]
 public sealed class PublicNoteModel(RampartDbContext db) : PageModel
 {
     public string Title { get; private set; } = "";

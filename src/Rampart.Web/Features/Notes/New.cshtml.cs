@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Rampart.Web.Features.Notes;
+
+public sealed class NewNoteModel(NoteService notes) : PageModel
+{
+    [BindProperty]
+    public NoteFormInput Input { get; set; } = new();
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        var input = Input.ToInput(canChangeVisibility: true);
+        var errors = NoteService.Validate(input, out var tooLarge);
+        if (tooLarge || errors.Count > 0)
+        {
+            NoteFormInput.AddErrors(ModelState, errors, tooLarge);
+            return Page();
+        }
+
+        var note = await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken);
+        return LocalRedirect($"/notes/{note.Id}");
+    }
+}

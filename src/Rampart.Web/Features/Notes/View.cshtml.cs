@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Rampart.Web.Features.Notes;
+
+public sealed class ViewNoteModel(NoteService notes) : PageModel
+{
+    public NoteDto Note { get; private set; } = null!;
+
+    public List<NoteService.ShareView> Shares { get; private set; } = [];
+
+    public string? Message { get; private set; }
+
+    private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostShareAsync(string id, string? userName, string? permission, CancellationToken cancellationToken)
+    {
+        var (result, badTarget) = await notes.ShareAsync(Me, id, userName, permission, cancellationToken);
+        if (result == NoteChange.NotFound)
+        {
+            return NotFound();
+        }
+
+        if (badTarget)
+        {
+            ModelState.AddModelError("", "Name another user by user name, and choose read or edit.");
+        }
+        else
+        {
+            Message = "Shared.";
+        }
+
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    public async Task<IActionResult> OnPostUnshareAsync(string id, string? userId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(userId) || !await notes.UnshareAsync(Me, id, userId, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        Message = "No longer shared.";
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
+    {
+        if (await notes.GetAsync(Me, id, cancellationToken) is not { } note)
+        {
+            return false;
+        }
+
+        Note = note;
+        Shares = note.Permission == "owner" ? await notes.SharesAsync(Me, id, cancellationToken) : [];
+        return true;
+    }
+}
