@@ -32,6 +32,12 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddScoped<TokenService>();
+        builder.Services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Rampart API";
+            document.Info.Description = "Notes and sharing. Authenticate with a personal access token: Authorization: Bearer rp_…. Errors are application/problem+json (RFC 9457).";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, _ => { })
             .AddPolicyScheme(ApiScheme, "Bearer token or session", policy => policy.ForwardDefaultSelector = context =>
@@ -46,7 +52,16 @@ public static class ApiExtensions
     public static IEndpointRouteBuilder MapApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var api = endpoints.MapGroup("/api/v1");
+        // The API's own contract, served by the app: /openapi/v1.json.
+        endpoints.MapOpenApi("/openapi/{documentName}.json");
+        var api = endpoints.MapGroup("/api/v1")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status500InternalServerError);
 
         // Credentials in the body, no cookie consulted: nothing a cross-site page could ride on,
         // so the one explicit antiforgery opt-out (listed in CsrfInventoryTests).

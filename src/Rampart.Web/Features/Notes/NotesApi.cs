@@ -43,7 +43,15 @@ public static class NotesApi
     public static IEndpointRouteBuilder MapNotesApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var notes = endpoints.MapGroup("/api/v1/notes").RequireRateLimiting(Rampart.Hardening.RateLimiting.RampartRateLimits.Api)
+        var notes = endpoints.MapGroup("/api/v1/notes")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireRateLimiting(Rampart.Hardening.RateLimiting.RampartRateLimits.Api)
             // Room for a 256 KiB note escaped as JSON; the note itself is checked to 256 KiB.
             .WithMetadata(new RequestSizeLimitAttribute(2 * 1024 * 1024));
         notes.MapGet("", ListAsync).RequireAuthorization(ReadPolicy).WithName("ListNotes").WithSummary("Notes the caller owns or that are shared with them.");
