@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Rampart.Web.Tests.Api;
+
+/// <summary>
+/// Walks every API route that takes an identifier, so a resource endpoint added later is covered:
+/// with another user's identifiers the answer is 404 (exactly like a missing one), and without
+/// credentials 401 — for reads and writes alike — and the owner's data is unchanged.
+/// </summary>
+public sealed partial class IdorInventoryTests
+{
+    /// <summary>Routes whose identifier is public by design (a profile anyone signed in may see).</summary>
+    private static readonly HashSet<string> PublicByDesign = ["api/v1/users/{id}"];
+
+    [Fact]
+    public async Task EveryResourceEndpointAnswers404ToAnotherUserAnd401ToAnonymous()
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?> { ["Rampart:Hardening:RateLimits:ApiPerCredential"] = "100000" });
+        await app.CreateUserAsync("idor-owner");
+        await app.CreateUserAsync("idor-friend");
+        await app.CreateUserAsync("idor-stranger");
+        var ownerApi = app.ApiClient(await app.TokenAsync("idor-owner"));
+        var created = await (await ownerApi.PostAsJsonAsync("/api/v1/notes", new { title = "Owner's", markdown = "private text" })).ReadJsonAsync();
+        var noteId = created.GetProperty("id").GetString()!;
+        var friend = await app.FindUserAsync("idor-friend");
+        await ownerApi.PostAsJsonAsync($"/api/v1/notes/{noteId}/shares", new { userName = "idor-friend", permission = "read" });
+        var ids = new Dictionary<string, string> { ["id"] = noteId, ["userId"] = friend!.Id };
+
+        var stranger = app.ApiClient(await app.TokenAsync("idor-stranger"));
+        var anonymous = app.ApiClient();
+        var probed = 0;
+        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var pattern = endpoint.RoutePattern.RawText!.TrimStart('/');
+            if (!pattern.StartsWith("api/", StringComparison.Ordinal) || endpoint.RoutePattern.Parameters.Count == 0 || PublicByDesign.Contains(pattern))
+            {
+                continue;
+            }
+
+            var path = "/" + Parameter().Replace(pattern, m => ids[m.Groups[1].Value]);
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            {
+                HttpRequestMessage Request() => new(new HttpMethod(method), path)
+                {
+                    Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { title = "pwned", markdown = "pwned", version = 1, userName = "idor-stranger", permission = "write" }),
+                };
+
+                Assert.True((await stranger.SendAsync(Request())).StatusCode == HttpStatusCode.NotFound, $"{method} {path} as another user");
+                Assert.True((await anonymous.SendAsync(Request())).StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} anonymously");
+                probed++;
+            }
+        }
+
+        Assert.True(probed >= 5, $"only {probed} resource endpoints probed");
+        var after = await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}")).ReadJsonAsync();
+        Assert.Equal("private text", after.GetProperty("markdown").GetString());
+        Assert.Equal(1, after.GetProperty("version").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await app.ApiClient(await app.TokenAsync("idor-friend")).GetAsync($"/api/v1/notes/{noteId}")).StatusCode);
+    }
+
+    [GeneratedRegex(@"\{([a-zA-Z]+)[^}]*\}")]
+    private static partial Regex Parameter();
+}
