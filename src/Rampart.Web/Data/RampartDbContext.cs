@@ -24,6 +24,8 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<Features.Notes.NoteShare> NoteShares => Set<Features.Notes.NoteShare>();
 
+    public DbSet<Features.Notes.Comment> Comments => Set<Features.Notes.Comment>();
+
     public DbSet<Features.Tokens.PersonalAccessToken> PersonalAccessTokens => Set<Features.Tokens.PersonalAccessToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -28,7 +28,8 @@ public sealed partial class IdorInventoryTests
         var noteId = created.GetProperty("id").GetString()!;
         var friend = await app.FindUserAsync("idor-friend");
         await ownerApi.PostAsJsonAsync($"/api/v1/notes/{noteId}/shares", new { userName = "idor-friend", permission = "read" });
-        var ids = new Dictionary<string, string> { ["id"] = noteId, ["userId"] = friend!.Id };
+        var comment = await (await ownerApi.PostAsJsonAsync($"/api/v1/notes/{noteId}/comments", new { markdown = "owner's comment" })).ReadJsonAsync();
+        var ids = new Dictionary<string, string> { ["id"] = noteId, ["userId"] = friend!.Id, ["commentId"] = comment.GetProperty("id").GetString()! };
 
         var stranger = app.ApiClient(await app.TokenAsync("idor-stranger"));
         var anonymous = app.ApiClient();
@@ -60,6 +61,7 @@ public sealed partial class IdorInventoryTests
         Assert.Equal("private text", after.GetProperty("markdown").GetString());
         Assert.Equal(1, after.GetProperty("version").GetInt32());
         Assert.Equal(HttpStatusCode.OK, (await app.ApiClient(await app.TokenAsync("idor-friend")).GetAsync($"/api/v1/notes/{noteId}")).StatusCode);
+        Assert.Single((await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}/comments")).ReadJsonAsync()).EnumerateArray());
     }
 
     [GeneratedRegex(@"\{([a-zA-Z]+)[^}]*\}")]

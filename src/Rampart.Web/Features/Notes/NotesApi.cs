@@ -30,6 +30,7 @@ public static class NotesApi
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<Rampart.Hardening.Sanitizing.SafeMarkdown>();
         builder.Services.AddScoped<NoteService>();
+        builder.Services.AddScoped<CommentService>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ReadPolicy, p => p.AddAuthenticationSchemes(ApiExtensions.ApiScheme).RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, TokenScopes.NotesRead)))
             .AddPolicy(WritePolicy, p => p.AddAuthenticationSchemes(ApiExtensions.ApiScheme).RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, TokenScopes.NotesWrite)));
@@ -60,6 +61,9 @@ public static class NotesApi
         notes.MapPut("/{id}", UpdateAsync).RequireAuthorization(WritePolicy).WithName("UpdateNote").WithSummary("Edit a note from the version you read.");
         notes.MapDelete("/{id}", DeleteAsync).RequireAuthorization(WritePolicy).WithName("DeleteNote").WithSummary("Delete a note you own.");
         notes.MapPost("/{id}/shares", ShareAsync).RequireAuthorization(WritePolicy).WithName("ShareNote").WithSummary("Share a note you own with a user.");
+        notes.MapGet("/{id}/comments", ListCommentsAsync).RequireAuthorization(ReadPolicy).WithName("ListComments").WithSummary("Comments on a note you can read.");
+        notes.MapPost("/{id}/comments", AddCommentAsync).RequireAuthorization(WritePolicy).WithName("AddComment").WithSummary("Comment on a note you can read.");
+        notes.MapDelete("/{id}/comments/{commentId}", DeleteCommentAsync).RequireAuthorization(WritePolicy).WithName("DeleteComment").WithSummary("Delete your comment, or any comment on your note.");
         notes.MapDelete("/{id}/shares/{userId}", UnshareAsync).RequireAuthorization(WritePolicy).WithName("UnshareNote").WithSummary("Stop sharing a note with a user.");
         return endpoints;
     }
@@ -156,6 +160,23 @@ public static class NotesApi
 
     private static async Task<Results<NoContent, NotFound>> UnshareAsync(string id, string userId, ClaimsPrincipal user, NoteService service, CancellationToken cancellationToken) =>
         await service.UnshareAsync(Me(user), id, userId, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+
+    private static async Task<Results<Ok<List<CommentDto>>, NotFound>> ListCommentsAsync(string id, ClaimsPrincipal user, CommentService comments, CancellationToken cancellationToken) =>
+        await comments.ListAsync(Me(user), id, cancellationToken) is { } list ? TypedResults.Ok(list) : TypedResults.NotFound();
+
+    private static async Task<Results<Created<CommentDto>, NotFound, ValidationProblem>> AddCommentAsync(string id, CommentInput input, ClaimsPrincipal user, CommentService comments, CancellationToken cancellationToken)
+    {
+        if (CommentService.Validate(input.Markdown) is { } error)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["markdown"] = [error] });
+        }
+
+        var comment = await comments.AddAsync(Me(user), user.Identity?.Name ?? "", id, input.Markdown!, cancellationToken);
+        return comment is null ? TypedResults.NotFound() : TypedResults.Created($"/api/v1/notes/{id}/comments/{comment.Id}", comment);
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteCommentAsync(string id, string commentId, ClaimsPrincipal user, CommentService comments, CancellationToken cancellationToken) =>
+        await comments.DeleteAsync(Me(user), id, commentId, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static ProblemHttpResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large", detail: $"A note holds at most {Note.MaxMarkdownBytes / 1024} KiB of Markdown.");

@@ -4,13 +4,15 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Rampart.Web.Features.Notes;
 
-public sealed class ViewNoteModel(NoteService notes) : PageModel
+public sealed class ViewNoteModel(NoteService notes, CommentService comments) : PageModel
 {
     public NoteDto Note { get; private set; } = null!;
 
     public List<NoteService.ShareView> Shares { get; private set; } = [];
 
     public string? Message { get; private set; }
+
+    public List<CommentDto> Comments { get; private set; } = [];
 
     private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
 
@@ -48,6 +50,30 @@ public sealed class ViewNoteModel(NoteService notes) : PageModel
         return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
     }
 
+    public async Task<IActionResult> OnPostCommentAsync(string id, string? text, CancellationToken cancellationToken)
+    {
+        if (CommentService.Validate(text) is { } error)
+        {
+            ModelState.AddModelError("", error);
+        }
+        else if (await comments.AddAsync(Me, User.Identity?.Name ?? "", id, text!, cancellationToken) is null)
+        {
+            return NotFound();
+        }
+
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    public async Task<IActionResult> OnPostDeleteCommentAsync(string id, string? commentId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(commentId) || !await comments.DeleteAsync(Me, id, commentId, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
     private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
     {
         if (await notes.GetAsync(Me, id, cancellationToken) is not { } note)
@@ -57,6 +83,7 @@ public sealed class ViewNoteModel(NoteService notes) : PageModel
 
         Note = note;
         Shares = note.Permission == "owner" ? await notes.SharesAsync(Me, id, cancellationToken) : [];
+        Comments = await comments.ListAsync(Me, id, cancellationToken) ?? [];
         return true;
     }
 }

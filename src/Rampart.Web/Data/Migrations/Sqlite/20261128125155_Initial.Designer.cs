@@ -10,7 +10,7 @@ using Rampart.Web.Data;
 namespace Rampart.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRampartDbContext))]
-    [Migration("20261128122055_Initial")]
+    [Migration("20261128125155_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -311,6 +311,40 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                     b.ToTable("AuditEvents", (string)null);
                 });
 
+            modelBuilder.Entity("Rampart.Web.Features.Notes.Comment", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AuthorId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Html")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Markdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NoteId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorId");
+
+                    b.HasIndex("NoteId", "CreatedAt");
+
+                    b.ToTable("Comments", (string)null);
+                });
+
             modelBuilder.Entity("Rampart.Web.Features.Notes.Note", b =>
                 {
                     b.Property<string>("Id")
@@ -544,6 +578,25 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Rampart.Web.Features.Notes.Comment", b =>
+                {
+                    b.HasOne("Rampart.Web.Features.Accounts.User", "Author")
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Rampart.Web.Features.Notes.Note", "Note")
+                        .WithMany()
+                        .HasForeignKey("NoteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Author");
+
+                    b.Navigation("Note");
                 });
 
             modelBuilder.Entity("Rampart.Web.Features.Notes.Note", b =>
