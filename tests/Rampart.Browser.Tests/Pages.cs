@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Rampart.Browser.Tests;
@@ -32,18 +31,4 @@ internal sealed class RegisterPage(IPage page)
         await page.GetByLabel("Password again").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
     }
-}
-
-internal static partial class Outbox
-{
-    public static string LatestLink(string dataDirectory, string to)
-    {
-        var text = Directory.GetFiles(Path.Combine(dataDirectory, "outbox"), "*.eml").Order(StringComparer.Ordinal)
-            .Select(File.ReadAllText).Last(t => t.Contains($"To: {to}", StringComparison.OrdinalIgnoreCase))
-            .Replace("=\r\n", "", StringComparison.Ordinal).Replace("=\n", "", StringComparison.Ordinal).Replace("=3D", "=", StringComparison.Ordinal);
-        return Link().Match(text).Value;
-    }
-
-    [GeneratedRegex(@"https://[^\s]+")]
-    private static partial Regex Link();
 }

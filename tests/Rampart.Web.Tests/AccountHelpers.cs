@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using AngleSharp.Html.Dom;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +8,7 @@ using Rampart.Web.Features.Admin;
 namespace Rampart.Web.Tests;
 
 /// <summary>What a person does with an account, over HTTP, as a browser would.</summary>
-internal static partial class AccountHelpers
+internal static class AccountHelpers
 {
     public const string Password = "plum-orbit-ladder-quietly-47";
 
@@ -102,19 +101,8 @@ internal static partial class AccountHelpers
     }
 
     /// <summary>The newest mail in the outbox sent to <paramref name="to"/>, and the first link in it.</summary>
-    public static (string Text, string? Link) LatestMail(this RampartApp app, string to)
-    {
-        var outbox = Path.Combine(app.DataDirectory, "outbox");
-        var file = Directory.Exists(outbox)
-            ? Directory.GetFiles(outbox, "*.eml").Select(f => (f, text: File.ReadAllText(f)))
-                .Where(x => x.text.Contains($"To: {to}", StringComparison.OrdinalIgnoreCase))
-                .OrderBy(x => x.f, StringComparer.Ordinal).LastOrDefault()
-            : default;
-        Assert.True(file.text is not null, $"no mail to {to} in the outbox");
-        var unfolded = file.text.Replace("=\r\n", "", StringComparison.Ordinal).Replace("=\n", "", StringComparison.Ordinal).Replace("=3D", "=", StringComparison.Ordinal);
-        var link = LinkPattern().Match(unfolded);
-        return (unfolded, link.Success ? link.Value : null);
-    }
+    public static (string Text, string? Link) LatestMail(this RampartApp app, string to) =>
+        Rampart.Testing.Outbox.Latest(app.DataDirectory, to) ?? throw new Xunit.Sdk.XunitException($"no mail to {to} in the outbox");
 
     public static int MailCount(this RampartApp app)
     {
@@ -124,7 +112,4 @@ internal static partial class AccountHelpers
 
     /// <summary>The path and query of an absolute link, to follow it on the test server.</summary>
     public static string PathOf(string link) => new Uri(link).PathAndQuery;
-
-    [GeneratedRegex(@"https://[^\s]+")]
-    private static partial Regex LinkPattern();
 }

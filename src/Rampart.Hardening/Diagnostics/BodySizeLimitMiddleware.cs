@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Rampart.Hardening.Errors;
 using Rampart.Hardening.RateLimiting;
@@ -41,7 +40,7 @@ internal sealed class BodySizeLimitMiddleware(RequestDelegate next, ErrorRespons
             return own.MaxRequestBodySize;
         }
 
-        if (endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == RampartRateLimits.Auth)
+        if (RampartRateLimits.IsAuthEndpoint(endpoint))
         {
             return limits.MaxAuthBodyBytes;
         }

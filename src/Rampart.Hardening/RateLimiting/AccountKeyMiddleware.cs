@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Rampart.Hardening.RateLimiting;
@@ -19,7 +18,7 @@ internal sealed class AccountKeyMiddleware(RequestDelegate next, IOptions<Rampar
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && IsAuthEndpoint(context.GetEndpoint()))
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && RampartRateLimits.IsAuthEndpoint(context.GetEndpoint()))
         {
             var account = await ReadAccountAsync(context.Request, options.Value, context.RequestAborted);
             if (account is not null)
@@ -30,9 +29,6 @@ internal sealed class AccountKeyMiddleware(RequestDelegate next, IOptions<Rampar
 
         await next(context);
     }
-
-    private static bool IsAuthEndpoint(Endpoint? endpoint) =>
-        endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == RampartRateLimits.Auth;
 
     private static async Task<string?> ReadAccountAsync(HttpRequest request, RampartHardeningOptions options, CancellationToken cancellationToken)
     {

@@ -23,6 +23,10 @@ public static class RampartRateLimits
     /// <summary>The JSON API: counted per credential (token or session) and per client address.</summary>
     public const string Api = "api";
 
+    /// <summary>True for an endpoint under the <see cref="Auth"/> policy.</summary>
+    internal static bool IsAuthEndpoint(Endpoint? endpoint) =>
+        endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == Auth;
+
     internal static void Configure(RateLimiterOptions limiter, IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<RampartHardeningOptions>>().Value.RateLimits;

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Rampart.Testing;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Rampart.Testing;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Admin;
 
@@ -72,12 +73,12 @@ public sealed class TokenApiTests
         var key = (await (await setup.GetAsync("/account/manage/two-factor")).ReadHtmlAsync()).QuerySelector("[data-testid=authenticator-key]")!.TextContent;
         await setup.SubmitFormAsync("/account/manage/two-factor", new Dictionary<string, string>
         {
-            ["Input.Code"] = Accounts.Totp.Code(key, DateTimeOffset.UtcNow),
+            ["Input.Code"] = Totp.Code(key, DateTimeOffset.UtcNow),
             ["Input.CurrentPassword"] = AccountHelpers.Password,
         });
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.RequestTokenAsync(new { userName = "wren", password = AccountHelpers.Password })).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(new { userName = "wren", password = AccountHelpers.Password, code = Accounts.Totp.Code(key, DateTimeOffset.UtcNow) })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.RequestTokenAsync(new { userName = "wren", password = AccountHelpers.Password, code = Totp.Code(key, DateTimeOffset.UtcNow) })).StatusCode);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService
             return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
         }
 
-        await signInService.RecordFailedSecondFactorAsync(user, "wrong recovery code");
+        await signInService.RecordFailedAttemptAsync(user, "wrong recovery code");
         ModelState.AddModelError("", "That recovery code is not right or was used already.");
         return Page();
     }

@@ -44,7 +44,7 @@ public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInServic
             return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
         }
 
-        await signInService.RecordFailedSecondFactorAsync(user, "wrong authenticator code");
+        await signInService.RecordFailedAttemptAsync(user, "wrong authenticator code");
         ModelState.AddModelError("", "That code is not right, or the account is locked for a while. Codes change every 30 seconds.");
         return Page();
     }

@@ -133,7 +133,7 @@ public sealed class SignInService(
         if (!await users.CheckPasswordAsync(user, password))
         {
             await users.AccessFailedAsync(user);
-            await RecordFailedSecondFactorAsync(user, "API token: wrong password");
+            await RecordFailedAttemptAsync(user, "API token: wrong password");
             return null;
         }
 
@@ -143,7 +143,7 @@ public sealed class SignInService(
             if (normalized.Length == 0 || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, normalized))
             {
                 await users.AccessFailedAsync(user);
-                await RecordFailedSecondFactorAsync(user, "API token: missing or wrong one-time code");
+                await RecordFailedAttemptAsync(user, "API token: missing or wrong one-time code");
                 return null;
             }
         }
@@ -153,8 +153,8 @@ public sealed class SignInService(
         return user;
     }
 
-    /// <summary>Counts a failed second factor, with the same growing lockout as passwords.</summary>
-    public async Task RecordFailedSecondFactorAsync(User user, string what)
+    /// <summary>Audits a failed attempt Identity has already counted, and grows the lockout if it tripped.</summary>
+    public async Task RecordFailedAttemptAsync(User user, string what)
     {
         ArgumentNullException.ThrowIfNull(user);
         await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, what);

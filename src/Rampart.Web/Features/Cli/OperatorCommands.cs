@@ -77,17 +77,15 @@ public static class OperatorCommands
                 }
 
                 return Done;
-            case ["users", "lock" or "unlock" or "disable" or "reset-password", var name]:
-            case ["sessions", "revoke", var sessionUser]:
-                var target = args.Length == 3 ? args[2] : null;
-                var user = target is null ? null : await admin.FindAsync(target);
+            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "reset-password") or ("sessions", "revoke"):
+                var user = await admin.FindAsync(target);
                 if (user is null)
                 {
                     await stderr.WriteLineAsync($"No account named '{target}'.");
                     return Refused;
                 }
 
-                switch (args[0], args[1])
+                switch (noun, verb)
                 {
                     case ("users", "lock"):
                         await admin.LockAsync(user, by, cancellationToken);

@@ -39,7 +39,7 @@ public static class NotesApi
 
     /// <summary>A session may do anything its user may; a token only what its scopes say.</summary>
     private static bool HasScope(ClaimsPrincipal user, string scope) =>
-        !user.HasClaim(c => c.Type == "rampart:token") || user.HasClaim(TokenScopes.ClaimType, scope);
+        !user.HasClaim(c => c.Type == PersonalAccessTokenHandler.TokenClaim) || user.HasClaim(TokenScopes.ClaimType, scope);
 
     public static IEndpointRouteBuilder MapNotesApi(this IEndpointRouteBuilder endpoints)
     {

@@ -23,6 +23,9 @@ internal sealed class PersonalAccessTokenHandler(
 {
     public const string SchemeName = "Bearer";
     public const string TokenPrefix = "rp_";
+
+    /// <summary>Claim naming the token a request came with; its presence means "a token, not a session".</summary>
+    public const string TokenClaim = "rampart:token";
     private static readonly TimeSpan LastUsedGranularity = TimeSpan.FromMinutes(1);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -61,7 +64,7 @@ internal sealed class PersonalAccessTokenHandler(
         {
             new(ClaimTypes.NameIdentifier, token.UserId),
             new(ClaimTypes.Name, token.UserName ?? ""),
-            new("rampart:token", token.Id),
+            new(TokenClaim, token.Id),
         };
         claims.AddRange(token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new Claim(TokenScopes.ClaimType, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Rampart.Web.Tests.Accounts;
+namespace Rampart.Testing;
 
 /// <summary>RFC 6238 codes computed from the shared key, as an authenticator app would.</summary>
 internal static class Totp
