@@ -34,6 +34,13 @@ public static class RampartHardeningExtensions
     public const string AntiforgeryFieldName = "__RequestVerificationToken";
 
     /// <summary>
+    /// Name of the header policy for user-supplied files (<c>WithSecurityHeadersPolicy(DownloadHeaderPolicy)</c>):
+    /// the usual headers with a CSP of <c>default-src 'none'; sandbox</c>, so a file that a browser does open
+    /// runs nothing and reaches nothing, and is its own opaque origin.
+    /// </summary>
+    public const string DownloadHeaderPolicy = "rampart-download";
+
+    /// <summary>
     /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start), Kestrel with
     /// HTTPS on by default, security headers, cookie policy, antiforgery, rate limits, error answers,
     /// Data Protection keys in the data directory.
@@ -72,7 +79,11 @@ public static class RampartHardeningExtensions
         services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>(RampartRateLimits.Configure);
 
         services.AddSecurityHeaderPolicies((policies, provider) =>
-            policies.SetDefaultPolicy(SecurityHeaderPolicy.Build(provider.GetRequiredService<IOptions<RampartHardeningOptions>>().Value)));
+        {
+            var hardening = provider.GetRequiredService<IOptions<RampartHardeningOptions>>().Value;
+            policies.SetDefaultPolicy(SecurityHeaderPolicy.Build(hardening));
+            policies.AddPolicy(DownloadHeaderPolicy, SecurityHeaderPolicy.BuildDownload(hardening));
+        });
 
         services.AddHttpsRedirection(_ => { });
         services.AddOptions<HttpsRedirectionOptions>().Configure<IOptions<RampartHardeningOptions>>((redirect, hardening) =>

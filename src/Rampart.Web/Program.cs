@@ -1,11 +1,13 @@
 using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Api;
+using Rampart.Web.Features.Attachments;
 using Rampart.Web.Features.Cli;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
 using Rampart.Web.Features.Notes;
+using Rampart.Web.Features.Search;
 
 var builder = WebApplication.CreateBuilder(args);
 var command = OperatorCommands.IsCommand(args);
@@ -21,6 +23,8 @@ builder.AddMail();
 builder.AddAccounts();
 builder.AddApi();
 builder.AddNotes();
+builder.AddSearch();
+builder.AddAttachments();
 builder.AddRampartPages();
 builder.AddHealth();
 
@@ -31,6 +35,8 @@ app.MapHealth();
 app.MapRampartPages();
 app.MapApi();
 app.MapNotesApi();
+app.MapSearchApi();
+app.MapAttachmentsApi();
 
 await app.MigrateDatabaseAsync();
 if (command)

@@ -29,4 +29,12 @@ internal static class ApiHelpers
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.ReadJsonAsync()).GetProperty("token").GetString()!;
     }
+
+    /// <summary>Creates a note through the API and returns its id.</summary>
+    public static async Task<string> NewNoteAsync(this HttpClient api, string title, string markdown, string visibility = "private", string[]? tags = null)
+    {
+        var response = await api.PostAsJsonAsync("/api/v1/notes", new { title, markdown, visibility, tags });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("id").GetString()!;
+    }
 }

@@ -9,10 +9,8 @@ namespace Rampart.Hardening.Headers;
 /// </summary>
 internal static class SecurityHeaderPolicy
 {
-    public static HeaderPolicyCollection Build(RampartHardeningOptions options)
-    {
-        var https = options.Https;
-        return new HeaderPolicyCollection()
+    public static HeaderPolicyCollection Build(RampartHardeningOptions options) =>
+        Common(new HeaderPolicyCollection()
             .AddContentSecurityPolicy(csp =>
             {
                 csp.AddDefaultSrc().None();
@@ -30,7 +28,22 @@ internal static class SecurityHeaderPolicy
                 {
                     csp.AddReportUri().To(reportUri);
                 }
-            })
+            }), options);
+
+    /// <summary>For files users uploaded: nothing may load or run, and the document is sandboxed.</summary>
+    public static HeaderPolicyCollection BuildDownload(RampartHardeningOptions options) =>
+        Common(new HeaderPolicyCollection()
+            .AddContentSecurityPolicy(csp =>
+            {
+                csp.AddDefaultSrc().None();
+                csp.AddFrameAncestors().None();
+                csp.AddSandbox();
+            }), options);
+
+    private static HeaderPolicyCollection Common(HeaderPolicyCollection policies, RampartHardeningOptions options)
+    {
+        var https = options.Https;
+        return policies
             .AddFrameOptionsDeny()
             .AddContentTypeOptionsNoSniff()
             .AddStrictTransportSecurity(https.HstsMaxAgeSeconds, https.HstsIncludeSubDomains, https.HstsPreload, excludedHosts: [])

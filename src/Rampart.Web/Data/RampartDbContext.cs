@@ -26,6 +26,8 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<Features.Notes.Comment> Comments => Set<Features.Notes.Comment>();
 
+    public DbSet<Features.Attachments.Attachment> Attachments => Set<Features.Attachments.Attachment>();
+
     public DbSet<Features.Tokens.PersonalAccessToken> PersonalAccessTokens => Set<Features.Tokens.PersonalAccessToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)

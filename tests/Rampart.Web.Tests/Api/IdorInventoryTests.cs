@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -30,6 +31,10 @@ public sealed partial class IdorInventoryTests
         await ownerApi.PostAsJsonAsync($"/api/v1/notes/{noteId}/shares", new { userName = "idor-friend", permission = "read" });
         var comment = await (await ownerApi.PostAsJsonAsync($"/api/v1/notes/{noteId}/comments", new { markdown = "owner's comment" })).ReadJsonAsync();
         var ids = new Dictionary<string, string> { ["id"] = noteId, ["userId"] = friend!.Id, ["commentId"] = comment.GetProperty("id").GetString()! };
+        var upload = new MultipartFormDataContent { { new ByteArrayContent(Attachments.AttachmentTests.Png), "file", "owner.png" } };
+        var attachmentId = (await (await ownerApi.PostAsync($"/api/v1/notes/{noteId}/attachments", upload)).ReadJsonAsync()).GetProperty("id").GetString()!;
+        // Routes under /api/v1/attachments name an attachment by {id}.
+        var attachmentIds = new Dictionary<string, string>(ids) { ["id"] = attachmentId };
 
         var stranger = app.ApiClient(await app.TokenAsync("idor-stranger"));
         var anonymous = app.ApiClient();
@@ -42,12 +47,16 @@ public sealed partial class IdorInventoryTests
                 continue;
             }
 
-            var path = "/" + Parameter().Replace(pattern, m => ids[m.Groups[1].Value]);
+            var values = pattern.StartsWith("api/v1/attachments/", StringComparison.Ordinal) ? attachmentIds : ids;
+            var path = "/" + Parameter().Replace(pattern, m => values[m.Groups[1].Value]);
+            var multipart = endpoint.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes.Contains("multipart/form-data") == true;
             foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
             {
                 HttpRequestMessage Request() => new(new HttpMethod(method), path)
                 {
-                    Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { title = "pwned", markdown = "pwned", version = 1, userName = "idor-stranger", permission = "write" }),
+                    Content = method is "GET" or "DELETE" ? null
+                        : multipart ? new MultipartFormDataContent { { new ByteArrayContent(Attachments.AttachmentTests.Png), "file", "pwned.png" } }
+                        : JsonContent.Create(new { title = "pwned", markdown = "pwned", version = 1, userName = "idor-stranger", permission = "write" }),
                 };
 
                 Assert.True((await stranger.SendAsync(Request())).StatusCode == HttpStatusCode.NotFound, $"{method} {path} as another user");
@@ -56,12 +65,14 @@ public sealed partial class IdorInventoryTests
             }
         }
 
-        Assert.True(probed >= 5, $"only {probed} resource endpoints probed");
+        Assert.True(probed >= 12, $"only {probed} resource endpoints probed");
         var after = await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}")).ReadJsonAsync();
         Assert.Equal("private text", after.GetProperty("markdown").GetString());
         Assert.Equal(1, after.GetProperty("version").GetInt32());
         Assert.Equal(HttpStatusCode.OK, (await app.ApiClient(await app.TokenAsync("idor-friend")).GetAsync($"/api/v1/notes/{noteId}")).StatusCode);
         Assert.Single((await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}/comments")).ReadJsonAsync()).EnumerateArray());
+        Assert.Equal(attachmentId, Assert.Single((await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}/attachments")).ReadJsonAsync()).EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await ownerApi.GetAsync($"/api/v1/attachments/{attachmentId}")).StatusCode);
     }
 
     [GeneratedRegex(@"\{([a-zA-Z]+)[^}]*\}")]

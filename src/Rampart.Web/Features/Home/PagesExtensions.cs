@@ -12,6 +12,7 @@ public static class PagesExtensions
             // Whole folders, so a page added to them later is protected without anyone remembering.
             pages.Conventions.AuthorizeFolder("/Accounts/Manage");
             pages.Conventions.AuthorizeFolder("/Notes"); // the public page opts out with [AllowAnonymous]
+            pages.Conventions.AuthorizeFolder("/Search");
             pages.Conventions.AuthorizeFolder("/Admin", Accounts.AccountsExtensions.AdminPolicy);
         });
         return builder;

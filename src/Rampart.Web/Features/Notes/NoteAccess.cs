@@ -12,6 +12,10 @@ public static class NoteAccess
     public static IQueryable<Note> Readable(this RampartDbContext db, string userId) =>
         db.Notes.Where(n => n.OwnerId == userId || n.Shares.Any(s => s.UserId == userId));
 
+    /// <summary>What <see cref="Readable"/> gives, and every public note besides (search may include them).</summary>
+    public static IQueryable<Note> ReadableOrPublic(this RampartDbContext db, string userId) =>
+        db.Notes.Where(n => n.OwnerId == userId || n.Shares.Any(s => s.UserId == userId) || n.Visibility == Visibility.Public);
+
     public static IQueryable<Note> Writable(this RampartDbContext db, string userId) =>
         db.Notes.Where(n => n.OwnerId == userId || n.Shares.Any(s => s.UserId == userId && s.Permission == Permissions.Write));
 

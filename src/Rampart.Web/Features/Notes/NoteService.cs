@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Hardening.Sanitizing;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Attachments;
 
 namespace Rampart.Web.Features.Notes;
 
@@ -21,7 +22,7 @@ public enum NoteChange
 }
 
 /// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
-public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, TimeProvider time)
+public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, AttachmentStore files, TimeProvider time)
 {
     public const int MaxTags = 10;
     public const int MaxTagLength = 32;
@@ -161,8 +162,22 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, Time
         db.NoteShares.Where(s => s.NoteId == id && s.Note!.OwnerId == ownerId)
             .OrderBy(s => s.User!.UserName).Select(s => new ShareView(s.UserId, s.User!.UserName!, s.Permission)).ToListAsync(cancellationToken);
 
-    public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken) =>
-        await db.Owned(userId).Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) == 1;
+    /// <summary>Deletes a note the user owns; its shares, comments and attachments go with it, files included.</summary>
+    public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken)
+    {
+        var storageNames = await db.Attachments.Where(a => a.NoteId == id && a.Note!.OwnerId == userId).Select(a => a.StorageName).ToListAsync(cancellationToken);
+        if (await db.Owned(userId).Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) != 1)
+        {
+            return false;
+        }
+
+        foreach (var name in storageNames)
+        {
+            files.Delete(name);
+        }
+
+        return true;
+    }
 
     public async Task<NoteDto?> GetAsync(string userId, string id, CancellationToken cancellationToken) =>
         await Project(db.Readable(userId).Where(n => n.Id == id), userId).SingleOrDefaultAsync(cancellationToken);

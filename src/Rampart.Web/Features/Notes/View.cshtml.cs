@@ -1,10 +1,11 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Attachments;
 
 namespace Rampart.Web.Features.Notes;
 
-public sealed class ViewNoteModel(NoteService notes, CommentService comments) : PageModel
+public sealed class ViewNoteModel(NoteService notes, CommentService comments, AttachmentService attachments) : PageModel
 {
     public NoteDto Note { get; private set; } = null!;
 
@@ -13,6 +14,8 @@ public sealed class ViewNoteModel(NoteService notes, CommentService comments) : 
     public string? Message { get; private set; }
 
     public List<CommentDto> Comments { get; private set; } = [];
+
+    public List<AttachmentDto> Files { get; private set; } = [];
 
     private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
 
@@ -84,6 +87,7 @@ public sealed class ViewNoteModel(NoteService notes, CommentService comments) : 
         Note = note;
         Shares = note.Permission == "owner" ? await notes.SharesAsync(Me, id, cancellationToken) : [];
         Comments = await comments.ListAsync(Me, id, cancellationToken) ?? [];
+        Files = await attachments.ListAsync(Me, id, cancellationToken) ?? [];
         return true;
     }
 }
