@@ -53,6 +53,7 @@ public static class AttachmentsApi
             .RequireAuthorization(NotesApi.WritePolicy)
             .WithMetadata(new RequestSizeLimitAttribute(options.MaxBytes + MultipartOverhead))
             .Accepts<IFormFile>("multipart/form-data")
+            .Produces<AttachmentDto>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

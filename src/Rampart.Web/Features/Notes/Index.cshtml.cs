@@ -7,11 +7,16 @@ namespace Rampart.Web.Features.Notes;
 
 public sealed class NotesIndexModel(RampartDbContext db, NoteService notes) : PageModel
 {
-    public List<NoteDto> Notes { get; private set; } = [];
+    public const int PageSize = 200;
+
+    public List<NoteDto> Mine { get; private set; } = [];
+
+    public List<NoteDto> SharedWithMe { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var me = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
-        Notes = await notes.Project(db.Readable(me).OrderByDescending(n => n.UpdatedAt), me).Take(200).ToListAsync(cancellationToken);
+        Mine = await notes.Project(db.Owned(me).OrderByDescending(n => n.UpdatedAt), me).Take(PageSize).ToListAsync(cancellationToken);
+        SharedWithMe = await notes.Project(db.Readable(me).Where(n => n.OwnerId != me).OrderByDescending(n => n.UpdatedAt), me).Take(PageSize).ToListAsync(cancellationToken);
     }
 }
