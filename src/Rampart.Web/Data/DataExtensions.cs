@@ -27,7 +27,7 @@ public static class DataExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddDbContext<RampartDbContext, SqliteRampartDbContext>((services, options) =>
+        builder.Services.AddDbContextPool<RampartDbContext, SqliteRampartDbContext>((services, options) =>
         {
             var configured = builder.Configuration.GetConnectionString("Rampart");
             var connectionString = string.IsNullOrWhiteSpace(configured)
