@@ -9,6 +9,7 @@ public static class PagesExtensions
         builder.Services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/Features";
+            pages.Conventions.ConfigureFilter(new HandlerRequiredFilter());
             // Whole folders, so a page added to them later is protected without anyone remembering.
             pages.Conventions.AuthorizeFolder("/Accounts/Manage");
             pages.Conventions.AuthorizeFolder("/Notes"); // the public page opts out with [AllowAnonymous]

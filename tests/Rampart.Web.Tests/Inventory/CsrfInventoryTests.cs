@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Rampart.Web.Tests;
+namespace Rampart.Web.Tests.Inventory;
 
 /// <summary>
 /// Walks every endpoint the app maps, so an endpoint added later is covered without anyone

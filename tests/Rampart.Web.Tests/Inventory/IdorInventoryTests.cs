@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Rampart.Web.Tests.Api;
+namespace Rampart.Web.Tests.Inventory;
 
 /// <summary>
 /// Walks every API route that takes an identifier, so a resource endpoint added later is covered:
