@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
-# machine reaches: curl, Node.js/npm and Chromium from Debian, the MDN HTTP Observatory from npm.
+# machine reaches: curl, Node.js/npm and Chromium from Debian, the MDN HTTP Observatory and axe-core from npm.
 # Idempotent: what is already there is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,10 @@ fi
 if [ ! -f tools/observatory/node_modules/@mdn/mdn-http-observatory/package.json ]; then
   echo "install-deps: npm install @mdn/mdn-http-observatory (scripts skipped)"
   (cd tools/observatory && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+if [ ! -f tools/axe/node_modules/axe-core/axe.min.js ]; then
+  echo "install-deps: npm install axe-core (scripts skipped)"
+  (cd tools/axe && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 # The skipped install script would have fetched the HSTS preload list; Rampart is not on it.
 echo '{}' > tools/observatory/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json

@@ -57,6 +57,45 @@ public sealed class SafeMarkdownTests
         Assert.Equal("/img/x.png", doc.QuerySelector("img")?.GetAttribute("src"));
     }
 
+    [Theory]
+    [InlineData("https://tracker.example/pixel.png", false)]
+    [InlineData("http://tracker.example/pixel.png", false)]
+    [InlineData("//tracker.example/pixel.png", false)]
+    [InlineData("https://images.example.org/cat.png", true)]
+    [InlineData("/img/local.png", true)]
+    [InlineData("local.png", true)]
+    public void ImagesTheCspWouldRefuseBecomeLinks(string source, bool stays)
+    {
+        var renderer = new SafeMarkdown(["https://images.example.org"]);
+        var doc = new HtmlParser().ParseDocument(renderer.Render($"![a cat]({source})"));
+        if (stays)
+        {
+            Assert.Equal(source, doc.QuerySelector("img")?.GetAttribute("src"));
+        }
+        else
+        {
+            Assert.True(doc.QuerySelector("img") is null, doc.Body!.InnerHtml);
+            var link = doc.QuerySelector("a")!;
+            Assert.Equal("a cat", link.TextContent);
+            Assert.Equal("noopener noreferrer nofollow", link.GetAttribute("rel"));
+        }
+    }
+
+    [Fact]
+    public void ABackslashAfterTheSlashStaysOnThisSite()
+    {
+        // Markdig percent-encodes the backslash, so the browser cannot read "/\\host" as another host.
+        var doc = new HtmlParser().ParseDocument(new SafeMarkdown().Render("![x](/\\tracker.example/pixel.png)"));
+        Assert.StartsWith("/%5C", doc.QuerySelector("img")?.GetAttribute("src"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheHttpsSchemeSourceAllowsEveryHttpsImage()
+    {
+        var doc = new HtmlParser().ParseDocument(new SafeMarkdown(["https:"]).Render("![x](https://anywhere.example/a.png) ![y](http://anywhere.example/b.png)"));
+        Assert.Equal(["https://anywhere.example/a.png"], doc.QuerySelectorAll("img").Select(i => i.GetAttribute("src")));
+    }
+
     [Fact]
     public void RawHtmlIsShownAsTextNotDropped()
     {

@@ -21,10 +21,24 @@ public sealed class SafeMarkdown
         .Build();
 
     private readonly HtmlSanitizer _sanitizer;
+    private readonly string[] _imageSources;
 
-    /// <summary>Creates the renderer with Rampart's allowlist.</summary>
+    /// <summary>Creates the renderer with Rampart's allowlist; images only from this site.</summary>
     public SafeMarkdown()
+        : this([])
     {
+    }
+
+    /// <summary>
+    /// Creates the renderer with Rampart's allowlist. Images load from this site and from
+    /// <paramref name="imageSources"/> (CSP <c>img-src</c> sources: an origin such as
+    /// <c>https://images.example.org</c>, or the scheme <c>https:</c>); any other image becomes a link to
+    /// it, so the page asks the browser for nothing its CSP would refuse.
+    /// </summary>
+    public SafeMarkdown(IEnumerable<string> imageSources)
+    {
+        ArgumentNullException.ThrowIfNull(imageSources);
+        _imageSources = [.. imageSources];
         var options = new HtmlSanitizerOptions
         {
             AllowedTags = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -46,7 +60,33 @@ public sealed class SafeMarkdown
             {
                 link.SetAttribute("rel", "noopener noreferrer nofollow");
             }
+            else if (e.Node is IElement { LocalName: "img" } image && image.GetAttribute("src") is { } source && !IsAllowedImage(source))
+            {
+                var replacement = e.Document.CreateElement("a");
+                replacement.SetAttribute("href", source);
+                replacement.SetAttribute("rel", "noopener noreferrer nofollow");
+                replacement.TextContent = image.GetAttribute("alt") is { Length: > 0 } alt ? alt : source;
+                e.ReplacementNodes.Add(replacement);
+            }
         };
+    }
+
+    private bool IsAllowedImage(string source)
+    {
+        var protocolRelative = source.StartsWith("//", StringComparison.Ordinal) || source.StartsWith("/\\", StringComparison.Ordinal) || source.StartsWith('\\');
+        if (!protocolRelative && (!Uri.TryCreate(source, UriKind.Absolute, out _) || source.StartsWith('/')))
+        {
+            return true; // relative: this site
+        }
+
+        if (!Uri.TryCreate(protocolRelative ? "https:" + source.Replace('\\', '/') : source, UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        return _imageSources.Any(allowed =>
+            allowed.EndsWith(':') ? uri.Scheme.Equals(allowed.TrimEnd(':'), StringComparison.OrdinalIgnoreCase)
+            : Uri.TryCreate(allowed, UriKind.Absolute, out var origin) && Uri.Compare(uri, origin, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0);
     }
 
     /// <summary>Renders <paramref name="markdown"/> to sanitized HTML.</summary>

@@ -28,7 +28,9 @@ public static class NotesApi
     public static WebApplicationBuilder AddNotes(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton<Rampart.Hardening.Sanitizing.SafeMarkdown>();
+        // Images only from where the CSP lets them load; any other becomes a link.
+        builder.Services.AddSingleton(services => new Rampart.Hardening.Sanitizing.SafeMarkdown(
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Rampart.Hardening.RampartHardeningOptions>>().Value.Headers.ExtraImageSources));
         builder.Services.AddScoped<NoteService>();
         builder.Services.AddScoped<CommentService>();
         builder.Services.AddAuthorizationBuilder()
