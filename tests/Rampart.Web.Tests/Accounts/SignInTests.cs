@@ -32,6 +32,27 @@ public sealed partial class SignInTests
         ["Rampart:Hardening:RateLimits:AuthPerIp"] = "1000",
     };
 
+    [Theory]
+    [InlineData("<script>")]
+    [InlineData("maybe")]
+    [InlineData("1")]
+    public async Task ACheckboxValueThatIsNotABooleanIsAFormErrorNotA500(string value)
+    {
+        // Found by wapiti: MVC's checkbox tag helper threw converting the posted value back.
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("erin");
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        var response = await client.SubmitFormAsync("/account/login", new Dictionary<string, string>
+        {
+            ["Input.Login"] = "erin",
+            ["Input.Password"] = "wrong password entirely",
+            ["Input.RememberMe"] = value,
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.ReadHtmlAsync();
+        Assert.Null(page.QuerySelector("input[name='Input.RememberMe'][checked]"));
+    }
+
     [Fact]
     public async Task SignInWorksByUserNameAndByEmail()
     {

@@ -48,6 +48,7 @@ public sealed class ErrorInventoryTests
         yield return ("not JSON", () => Json("<xml>nope</xml>"));
         yield return ("form with invalid UTF-8 and NUL", () => Raw("Input.Login=%FF%FE%C3%28&Input.Password=%00%00&text=%00&userName=%FF&Input.Title=%C0%AF"u8.ToArray(), "application/x-www-form-urlencoded"));
         yield return ("form with huge numbers", () => Raw("Input.Version=99999999999999999999999999&Input.ExpiresInDays=1e400&version=-99999999999999999999"u8.ToArray(), "application/x-www-form-urlencoded"));
+        yield return ("form with values that are not booleans", () => Raw("Input.RememberMe=%3Cscript%3E&Input.RememberBrowser=maybe&Input.Remember=1x&includePublic=yes%00&Input.Visibility=%FF&Input.Login=a&Input.Password=b"u8.ToArray(), "application/x-www-form-urlencoded"));
         yield return ("broken multipart", () => Raw("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nunterminated"u8.ToArray(), "multipart/form-data; boundary=x"));
         yield return ("multipart without boundary", () => Raw("garbage"u8.ToArray(), "multipart/form-data"));
         yield return ("odd content type", () => Raw("<?xml version=\"1.0\"?><a/>"u8.ToArray(), "application/xml"));

@@ -6,6 +6,7 @@ public static class PagesExtensions
     public static WebApplicationBuilder AddRampartPages(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddMvcCore(mvc => mvc.ModelBinderProviders.Insert(0, new LenientBooleanModelBinderProvider()));
         builder.Services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/Features";
