@@ -33,13 +33,16 @@ internal static partial class EndpointInventory
             .Select(e =>
             {
                 var pattern = "/" + e.RoutePattern.RawText!.TrimStart('/');
-                var path = Parameter().Replace(pattern, m => m.Groups[1].Value == "documentName" ? "v1" : Absent);
+                var path = Fill(pattern, name => name == "documentName" ? "v1" : Absent);
                 // Razor pages declare no methods: they answer GET and whatever handlers they have.
                 var methods = e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.ToArray() is { Length: > 0 } declared ? declared : ["GET", "POST"];
                 return new ProbedEndpoint(e, pattern, path, methods);
             })
             .DistinctBy(p => p.ToString())
             .OrderBy(p => p.Pattern, StringComparer.Ordinal)];
+
+    /// <summary>The pattern with each route parameter replaced by <paramref name="valueOf"/> its name.</summary>
+    public static string Fill(string pattern, Func<string, string> valueOf) => Parameter().Replace(pattern, m => valueOf(m.Groups[1].Value));
 
     [GeneratedRegex(@"\{\*?([a-zA-Z]+)[^}]*\}")]
     private static partial Regex Parameter();

@@ -1,9 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Rampart.Web.Tests.Inventory;
 
@@ -12,10 +8,10 @@ namespace Rampart.Web.Tests.Inventory;
 /// with another user's identifiers the answer is 404 (exactly like a missing one), and without
 /// credentials 401 — for reads and writes alike — and the owner's data is unchanged.
 /// </summary>
-public sealed partial class IdorInventoryTests
+public sealed class IdorInventoryTests
 {
     /// <summary>Routes whose identifier is public by design (a profile anyone signed in may see).</summary>
-    private static readonly HashSet<string> PublicByDesign = ["api/v1/users/{id}"];
+    private static readonly HashSet<string> PublicByDesign = ["/api/v1/users/{id}"];
 
     [Fact]
     public async Task EveryResourceEndpointAnswers404ToAnotherUserAnd401ToAnonymous()
@@ -39,23 +35,16 @@ public sealed partial class IdorInventoryTests
         var stranger = app.ApiClient(await app.TokenAsync("idor-stranger"));
         var anonymous = app.ApiClient();
         var probed = 0;
-        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        foreach (var endpoint in EndpointInventory.All(app.Services).Where(e => e.IsApi && e.Endpoint.RoutePattern.Parameters.Count > 0 && !PublicByDesign.Contains(e.Pattern)))
         {
-            var pattern = endpoint.RoutePattern.RawText!.TrimStart('/');
-            if (!pattern.StartsWith("api/", StringComparison.Ordinal) || endpoint.RoutePattern.Parameters.Count == 0 || PublicByDesign.Contains(pattern))
-            {
-                continue;
-            }
-
-            var values = pattern.StartsWith("api/v1/attachments/", StringComparison.Ordinal) ? attachmentIds : ids;
-            var path = "/" + Parameter().Replace(pattern, m => values[m.Groups[1].Value]);
-            var multipart = endpoint.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes.Contains("multipart/form-data") == true;
-            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            var values = endpoint.Pattern.StartsWith("/api/v1/attachments/", StringComparison.Ordinal) ? attachmentIds : ids;
+            var path = EndpointInventory.Fill(endpoint.Pattern, name => values[name]);
+            foreach (var method in endpoint.Methods)
             {
                 HttpRequestMessage Request() => new(new HttpMethod(method), path)
                 {
                     Content = method is "GET" or "DELETE" ? null
-                        : multipart ? new MultipartFormDataContent { { new ByteArrayContent(Attachments.AttachmentTests.Png), "file", "pwned.png" } }
+                        : endpoint.AcceptsMultipart ? endpoint.Body()
                         : JsonContent.Create(new { title = "pwned", markdown = "pwned", version = 1, userName = "idor-stranger", permission = "write" }),
                 };
 
@@ -74,7 +63,4 @@ public sealed partial class IdorInventoryTests
         Assert.Equal(attachmentId, Assert.Single((await (await ownerApi.GetAsync($"/api/v1/notes/{noteId}/attachments")).ReadJsonAsync()).EnumerateArray()).GetProperty("id").GetString());
         Assert.Equal(HttpStatusCode.OK, (await ownerApi.GetAsync($"/api/v1/attachments/{attachmentId}")).StatusCode);
     }
-
-    [GeneratedRegex(@"\{([a-zA-Z]+)[^}]*\}")]
-    private static partial Regex Parameter();
 }
