@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Rampart.Web.Features.Search;
@@ -12,6 +13,26 @@ public sealed class SearchModel(SearchService search) : PageModel
     public string? Error { get; private set; }
 
     public List<SearchHit>? Hits { get; private set; }
+
+    /// <summary>The snippet as HTML: every piece of text encoded by the framework, matches in <c>&lt;mark&gt;</c>.</summary>
+    public static IHtmlContent Highlight(IReadOnlyList<SnippetPart> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var html = new HtmlContentBuilder();
+        foreach (var part in parts)
+        {
+            if (part.Match)
+            {
+                html.AppendHtml("<mark>").Append(part.Text).AppendHtml("</mark>");
+            }
+            else
+            {
+                html.Append(part.Text);
+            }
+        }
+
+        return html;
+    }
 
     public async Task OnGetAsync(string? q, bool includePublic, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Web.Data;
@@ -7,8 +8,14 @@ using Rampart.Web.Features.Notes;
 
 namespace Rampart.Web.Features.Search;
 
-/// <summary>One search result. <see cref="Snippet"/> is HTML: the note's text encoded, the matched words in <c>&lt;mark&gt;</c>.</summary>
-public sealed record SearchHit(string Id, string Title, string Snippet);
+/// <summary>A piece of a snippet: the note's own text, and whether it is a matched word.</summary>
+public sealed record SnippetPart(string Text, bool Match);
+
+/// <summary>
+/// One search result. <see cref="Snippet"/> is HTML for API clients: the note's text encoded, the matched
+/// words in <c>&lt;mark&gt;</c>. Pages render <see cref="Parts"/> with Razor's own encoding instead.
+/// </summary>
+public sealed record SearchHit(string Id, string Title, string Snippet, [property: JsonIgnore] IReadOnlyList<SnippetPart> Parts);
 
 /// <summary>
 /// Full-text search over the notes a caller may read, with SQLite FTS5. The FTS table and the triggers
@@ -71,36 +78,40 @@ public sealed class SearchService(RampartDbContext db)
                           select new { note.Id, note.Title, match.Snippet })
             .Take(MaxResults)
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new SearchHit(r.Id, r.Title, HighlightedHtml(r.Snippet)))];
+        return [.. rows.Select(r =>
+        {
+            var parts = Parts(r.Snippet);
+            return new SearchHit(r.Id, r.Title, HighlightedHtml(parts), parts);
+        })];
     }
 
-    /// <summary>Encodes a snippet as HTML and only then turns the match markers into balanced <c>&lt;mark&gt;</c> elements.</summary>
-    public static string HighlightedHtml(string snippet)
+    /// <summary>
+    /// Splits FTS5's snippet at its match markers. Markers alternate; a stray one in the note's own text
+    /// only moves the highlight.
+    /// </summary>
+    public static IReadOnlyList<SnippetPart> Parts(string snippet)
     {
         ArgumentNullException.ThrowIfNull(snippet);
-        var html = new StringBuilder(snippet.Length + 32);
-        var open = false;
-        var parts = snippet.Split([MatchStart, MatchEnd], StringSplitOptions.None);
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (i > 0)
-            {
-                // Markers alternate; a stray one in the note's own text only moves the highlight, and
-                // the elements stay balanced either way.
-                open = !open;
-                html.Append(open ? "<mark>" : "</mark>");
-            }
+        var pieces = snippet.Split([MatchStart, MatchEnd], StringSplitOptions.None);
+        return [.. pieces.Select((text, i) => new SnippetPart(text, i % 2 == 1)).Where(p => p.Text.Length > 0)];
+    }
 
-            html.Append(Encoder.Encode(parts[i]));
-        }
-
-        if (open)
+    /// <summary>Each part HTML-encoded, matches wrapped in <c>&lt;mark&gt;</c>: balanced by construction.</summary>
+    public static string HighlightedHtml(IReadOnlyList<SnippetPart> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var html = new StringBuilder();
+        foreach (var part in parts)
         {
-            html.Append("</mark>");
+            var text = Encoder.Encode(part.Text);
+            html.Append(part.Match ? $"<mark>{text}</mark>" : text);
         }
 
         return html.ToString();
     }
+
+    /// <summary>A raw FTS5 snippet (with markers) as highlighted HTML.</summary>
+    public static string HighlightedHtml(string snippet) => HighlightedHtml(Parts(snippet));
 
     private sealed record SearchRow(string NoteId, string Snippet, double Rank);
 }
