@@ -55,7 +55,7 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         await using var context = await app.NewContextAsync();
         var (page, dialogs) = await WatchedPageAsync(context);
         await new LoginPage(page).SignInAsync("reflect", Password);
-        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
 
         string[] templates =
         [
@@ -113,7 +113,7 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         await using var context = await app.NewContextAsync();
         var (page, dialogs) = await WatchedPageAsync(context);
         await new LoginPage(page).SignInAsync("stored", Password);
-        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         var pages = new List<string> { "/notes", "/search?q=zebra", "/search?q=script" };
         foreach (var id in noteIds)
         {
@@ -142,6 +142,7 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         await using var context = await app.NewContextAsync();
         var page = await context.NewPageAsync();
         await new LoginPage(page).SignInAsync("victim", Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         var noteId = await new NotePages(page).CreateAsync("Victim's note", "mine", "");
         var before = await NotesOfAsync("victim");
 
@@ -205,6 +206,7 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         await using var context = await app.NewContextAsync();
         var page = await context.NewPageAsync();
         await new LoginPage(page).SignInAsync("framed", Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         var frameHtml = $"""<!DOCTYPE html><html><body><iframe id="t1" src="{app.BaseUrl}/notes" width="800" height="400"></iframe><iframe id="t2" src="{app.BaseUrl}/account/login" width="800" height="400"></iframe></body></html>""";
         await using var attacker = await AttackerSite.StartAsync(new Dictionary<string, string> { ["/frame"] = frameHtml });
         var evil = await context.NewPageAsync();
@@ -235,6 +237,7 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         }
 
         await new LoginPage(page).SignInAsync("reader", Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         var notes = new NotePages(page);
         var id = await notes.CreateAsync("Accessible note", "# Heading\n\nText with a [link](https://example.org).", "a11y", "public");
         var slug = (await page.Locator("a[href^='/p/']").GetAttributeAsync("href"))!;

@@ -31,6 +31,7 @@ public sealed class NotesFlowTests(BrowserApp app) : IClassFixture<BrowserApp>
         };
 
         await new LoginPage(page).SignInAsync("writer", Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         await page.GotoAsync("/notes/new");
         await page.GetByLabel("Title").FillAsync("<img src=x onerror=alert(1)>");
         await page.GetByLabel("Text (Markdown)").FillAsync(string.Join("\n\n", corpus));
@@ -78,6 +79,7 @@ public sealed class NotesFlowTests(BrowserApp app) : IClassFixture<BrowserApp>
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") { errors.Add(message.Text); } };
         await new LoginPage(page).SignInAsync("keeper", Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         var notes = new NotePages(page);
 
         var id = await notes.CreateAsync("Lighthouse log", "# Keeper's notes\n\n**Oil** the lamp nightly. See [the guide](https://example.org/guide).", "duty, lamp");
@@ -90,6 +92,7 @@ public sealed class NotesFlowTests(BrowserApp app) : IClassFixture<BrowserApp>
         await using var friend = await app.NewContextAsync();
         var friendPage = await friend.NewPageAsync();
         await new LoginPage(friendPage).SignInAsync("visitor", Password);
+        await Assertions.Expect(friendPage.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync(); // signed in
         await friendPage.GotoAsync("/notes");
         await friendPage.Locator("section[aria-labelledby='shared-with-me']").GetByRole(AriaRole.Link, new() { Name = "Lighthouse log" }).ClickAsync();
         await Assertions.Expect(friendPage.GetByRole(AriaRole.Link, new() { Name = "Edit" })).ToHaveCountAsync(0); // read only
