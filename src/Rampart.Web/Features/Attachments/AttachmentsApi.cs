@@ -119,8 +119,8 @@ public static class AttachmentsApi
         return BadUpload("No file: send it in a multipart/form-data field named file.");
     }
 
-    /// <summary>The HTTP answer to an upload, shared by the API and the attachments page's wording.</summary>
-    internal static IResult Answer(UploadOutcome outcome, AttachmentDto? attachment, AttachmentOptions options) => outcome switch
+    /// <summary>The HTTP answer to an upload; the words come from <see cref="Describe"/>, which the attachments page shows too.</summary>
+    private static IResult Answer(UploadOutcome outcome, AttachmentDto? attachment, AttachmentOptions options) => outcome switch
     {
         UploadOutcome.Done => TypedResults.Created(attachment!.Url, attachment),
         UploadOutcome.NotFound => TypedResults.NotFound(),
