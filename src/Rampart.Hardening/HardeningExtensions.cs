@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -76,6 +76,7 @@ public static class RampartHardeningExtensions
         services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();
         services.TryAddSingleton<IRateLimitCounterStore, InMemoryRateLimitCounterStore>();
         services.AddRateLimiter(_ => { });
+        services.AddSingleton<AccountAttemptLimiter>();
         services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>(RampartRateLimits.Configure);
 
         services.AddSecurityHeaderPolicies((policies, provider) =>
@@ -85,9 +86,16 @@ public static class RampartHardeningExtensions
             policies.AddPolicy(DownloadHeaderPolicy, SecurityHeaderPolicy.BuildDownload(hardening));
         });
 
-        services.AddHttpsRedirection(_ => { });
-        services.AddOptions<HttpsRedirectionOptions>().Configure<IOptions<RampartHardeningOptions>>((redirect, hardening) =>
-            redirect.HttpsPort = hardening.Value.Https.RedirectPort ?? redirect.HttpsPort);
+        services.AddSingleton<PublicOrigin>();
+        // Host filtering from the public origin: a Host the app does not serve is a 400, so nothing built
+        // later from the request (a framework's absolute URL, a log line) can carry a forged one.
+        services.AddHostFiltering(_ => { });
+        services.AddOptions<HostFilteringOptions>().Configure<PublicOrigin, IOptions<RampartHardeningOptions>>((filter, origin, hardening) =>
+        {
+            filter.AllowedHosts = [origin.Host, .. hardening.Value.AllowedHosts];
+            filter.AllowEmptyHosts = false;
+            filter.IncludeFailureMessage = false;
+        });
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RampartHardeningOptions>>((forwarded, hardening) =>
             ConfigureForwardedHeaders(forwarded, hardening.Value.ForwardedHeaders));
 
@@ -99,8 +107,10 @@ public static class RampartHardeningExtensions
 
     /// <summary>
     /// Builds the whole request pipeline up to the endpoints, in this order: forwarded headers (trusted
-    /// proxies only), request log, HTTPS redirect, security headers, error answers, static files,
-    /// routing, body size limits, rate limits, authentication, authorization, CSRF. Call it once, then
+    /// proxies only), host filtering (the public origin's host and <c>AllowedHosts</c>), request log,
+    /// HTTPS redirect to the public origin, security headers, error answers, static files,
+    /// routing, body size limits, per-address rate limits, authentication, authorization, per-credential
+    /// rate limits, CSRF. Call it once, then
     /// map endpoints.
     /// </summary>
     public static WebApplication UseRampartHardening(this WebApplication app)
@@ -113,10 +123,11 @@ public static class RampartHardeningExtensions
             app.UseForwardedHeaders();
         }
 
+        app.UseHostFiltering();
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseSecurityHeaders();
         app.UseMiddleware<CacheControlMiddleware>();
-        app.UseHttpsRedirection();
+        app.UseMiddleware<HttpsRedirectMiddleware>();
 
         var errors = app.Services.GetRequiredService<ErrorResponses>();
         if (!app.Environment.IsDevelopment())
@@ -150,10 +161,11 @@ public static class RampartHardeningExtensions
                 : next(context));
         app.UseRouting();
         app.UseMiddleware<BodySizeLimitMiddleware>();
-        app.UseMiddleware<AccountKeyMiddleware>();
+        app.UseMiddleware<TooManyAttemptsMiddleware>();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<CredentialRateLimitMiddleware>();
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.UseAntiforgery();
         return app;

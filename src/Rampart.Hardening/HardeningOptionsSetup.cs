@@ -8,8 +8,6 @@ internal sealed class HardeningOptionsDefaults : IPostConfigureOptions<RampartHa
 {
     public void PostConfigure(string? name, RampartHardeningOptions options)
     {
-        AddIfEmpty(options.RateLimits.AccountFields, "userName", "email", "Input.UserName", "Input.Email", "Input.Login");
-        AddIfEmpty(options.RateLimits.CredentialCookies, "__Host-rampart-session");
         AddIfEmpty(options.Errors.ApiPathPrefixes, "/api");
     }
 
@@ -31,7 +29,7 @@ internal sealed class HardeningOptionsDefaults : IPostConfigureOptions<RampartHa
 /// Checks every setting at start-up and names the configuration key of each bad one, so a typo stops
 /// the app with a message an operator can act on rather than leaving a defence quietly weaker.
 /// </summary>
-internal sealed class HardeningOptionsValidator : IValidateOptions<RampartHardeningOptions>
+internal sealed class HardeningOptionsValidator(Microsoft.Extensions.Configuration.IConfiguration configuration) : IValidateOptions<RampartHardeningOptions>
 {
     private const string Prefix = RampartHardeningOptions.SectionName;
     private const int OneYear = 31536000;
@@ -46,6 +44,19 @@ internal sealed class HardeningOptionsValidator : IValidateOptions<RampartHarden
             {
                 errors.Add($"{Prefix}:{key} {message}");
             }
+        }
+
+        var publicOrigin = configuration[PublicOrigin.ConfigurationKey];
+        if (!string.IsNullOrWhiteSpace(publicOrigin) && !PublicOrigin.TryParse(publicOrigin, out _))
+        {
+            errors.Add($"{PublicOrigin.ConfigurationKey} must be an https origin such as https://notes.example.org (no path): '{publicOrigin}'.");
+        }
+
+        for (var i = 0; i < options.AllowedHosts.Count; i++)
+        {
+            var host = options.AllowedHosts[i];
+            Require(!string.IsNullOrWhiteSpace(host) && host != "*" && Uri.CheckHostName(host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host) != UriHostNameType.Unknown,
+                $"AllowedHosts:{i}", $"must be a host name (or *.domain), not a pattern that allows every host: '{host}'.");
         }
 
         var https = options.Https;

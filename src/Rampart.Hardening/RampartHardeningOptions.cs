@@ -9,6 +9,12 @@ public sealed class RampartHardeningOptions
     /// <summary>The configuration section these options are bound from.</summary>
     public const string SectionName = "Rampart:Hardening";
 
+    /// <summary>
+    /// Host names served besides the public origin's (<c>Rampart:PublicOrigin</c>), for example a second
+    /// name or <c>*.example.org</c>. A request whose <c>Host</c> is none of them gets 400 (host filtering).
+    /// </summary>
+    public IList<string> AllowedHosts { get; } = [];
+
     /// <summary>Transport security: HTTPS endpoint, redirect, HSTS.</summary>
     public HttpsOptions Https { get; set; } = new();
 
@@ -40,7 +46,7 @@ public sealed class HttpsOptions
     /// <summary>Password of <see cref="CertificatePath"/>, if it has one.</summary>
     public string? CertificatePassword { get; set; }
 
-    /// <summary>HTTPS port that plain HTTP requests are redirected to; found from the server's addresses when unset.</summary>
+    /// <summary>HTTPS port of the public origin when <c>Rampart:PublicOrigin</c> is unset; found from the server's addresses when this is unset too.</summary>
     public int? RedirectPort { get; set; }
 
     /// <summary>HSTS <c>max-age</c> in seconds; at least one year (31536000).</summary>
@@ -112,12 +118,6 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests that may wait for a slot before the guard answers 429.</summary>
     public int GlobalQueue { get; set; } = 512;
-
-    /// <summary>Form fields or top-level JSON properties that name the account an <c>auth</c> request is about.</summary>
-    public IList<string> AccountFields { get; } = [];
-
-    /// <summary>Cookies that carry a session; their value partitions the <c>api</c> policy per session.</summary>
-    public IList<string> CredentialCookies { get; } = [];
 }
 
 /// <summary>Request size limits.</summary>
@@ -126,7 +126,7 @@ public sealed class LimitOptions
     /// <summary>Largest request body accepted, in bytes, unless an endpoint sets its own limit.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Largest body read to find the account name of an <c>auth</c> request, in bytes.</summary>
+    /// <summary>Largest body of an <c>auth</c> (sign-in style) request, in bytes.</summary>
     public int MaxAuthBodyBytes { get; set; } = 16 * 1024;
 }
 

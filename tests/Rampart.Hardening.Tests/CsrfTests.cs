@@ -134,7 +134,54 @@ public sealed class CsrfTests
     }
 
     [Theory]
+    [InlineData("Bearer x")]
+    [InlineData("Bearer junk-token-that-no-handler-accepts")]
+    [InlineData("bearer x")]
+    [InlineData("BEARER   rp_0000000000000000000000000000000000000000")]
+    [InlineData("Bearer")]
     [InlineData("Bearer ")]
+    [InlineData("Basic dXNlcjpwYXNz")]
+    [InlineData("Token test-token")]
+    public async Task ACookieSessionWithABearerLookingHeaderGetsEveryCsrfCheck(string authorization)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateCookieClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/test-sign-in?user=victim")).StatusCode);
+        var token = await client.GetAntiforgeryTokenAsync();
+
+        // A valid antiforgery token, but from another origin: refused whatever Authorization says.
+        var crossOrigin = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        crossOrigin.Headers.Add("X-CSRF-Token", token);
+        crossOrigin.Headers.Add("Origin", "https://evil.example");
+        crossOrigin.Headers.TryAddWithoutValidation("Authorization", authorization);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(crossOrigin)).StatusCode);
+
+        // Same origin without a token: refused too.
+        var tokenless = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        tokenless.Headers.TryAddWithoutValidation("Authorization", authorization);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(tokenless)).StatusCode);
+        Assert.Equal(0, endpoints.EchoCalls);
+    }
+
+    [Fact]
+    public async Task AValidBearerTokenBesideAValidSessionCookieStillGetsEveryCsrfCheck()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateCookieClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/test-sign-in?user=victim")).StatusCode);
+        var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+        request.Headers.Add("Authorization", "Bearer test-token");
+        request.Headers.Add("Origin", "https://evil.example");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(request)).StatusCode);
+        Assert.Equal(0, endpoints.EchoCalls);
+    }
+
+    [Theory]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer junk")]
     [InlineData("Basic dXNlcjpwYXNz")]
     public async Task OtherAuthorizationHeadersDoNotExemptFromCsrf(string authorization)
     {

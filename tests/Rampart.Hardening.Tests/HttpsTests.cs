@@ -18,6 +18,58 @@ public sealed class HttpsTests
         Assert.Equal("https://localhost/ping?x=1", response.Headers.Location?.ToString());
     }
 
+    [Theory]
+    [InlineData("evil.example")]
+    [InlineData("evil.example:443")]
+    [InlineData("localhost.evil.example")]
+    [InlineData("evil.example.localhost")]
+    [InlineData("127.0.0.2")]
+    public async Task AHostTheAppDoesNotServeIs400AndNeverARedirectThere(string host)
+    {
+        await using var app = await TestHost.StartAsync(new TestEndpoints().Map);
+        foreach (var https in new[] { false, true })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/ping?x=1");
+            request.Headers.Host = host;
+            var response = await app.CreateClient(https).SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.DoesNotContain(host, await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task TheRedirectGoesToThePublicOriginEvenFromAnotherServedHost()
+    {
+        await using var app = await TestHost.StartAsync(new TestEndpoints().Map, new Dictionary<string, string?>
+        {
+            ["Rampart:PublicOrigin"] = "https://notes.example.org",
+            ["Rampart:Hardening:AllowedHosts:0"] = "old-name.example.org",
+        });
+        foreach (var host in new[] { "notes.example.org", "old-name.example.org", "NOTES.example.org:8080" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/account/login?returnUrl=%2Fnotes");
+            request.Headers.Host = host;
+            var response = await app.CreateClient(https: false).SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+            Assert.Equal("https://notes.example.org/account/login?returnUrl=%2Fnotes", response.Headers.Location?.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task WithoutAPublicOriginTheListeningAddressIsTheOnlyHostServed()
+    {
+        await using var app = await TestHost.StartAsync(new TestEndpoints().Map, kestrel: true);
+        using var client = app.CreateKestrelClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/ping")).StatusCode);
+
+        var forged = new HttpRequestMessage(HttpMethod.Get, "/ping");
+        forged.Headers.Host = "evil.example";
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(forged)).StatusCode);
+    }
+
     [Fact]
     public async Task HstsIsAtLeastOneYearWithSubdomainsAndNoPreloadUnlessAsked()
     {

@@ -12,6 +12,12 @@ public sealed class OptionsValidationTests
     [InlineData("Rampart:Hardening:ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99")]
     [InlineData("Rampart:Hardening:Csrf:TrustedOrigins:0", "http://plain.example")]
     [InlineData("Rampart:Hardening:Https:CertificatePath", "/no/such/certificate.pfx")]
+    [InlineData("Rampart:PublicOrigin", "http://notes.example.org")]
+    [InlineData("Rampart:PublicOrigin", "https://notes.example.org/app")]
+    [InlineData("Rampart:PublicOrigin", "https://user@notes.example.org")]
+    [InlineData("Rampart:PublicOrigin", "notes.example.org")]
+    [InlineData("Rampart:Hardening:AllowedHosts:0", "*")]
+    [InlineData("Rampart:Hardening:AllowedHosts:0", "evil example")]
     public async Task BadSettingStopsStartUpWithAMessageNamingTheKey(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>

@@ -26,17 +26,52 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public async Task AccountNamesAreCountedCaseAndSpaceInsensitively()
+    public async Task TheAccountBudgetCountsTheAccountTheAppResolvedNotFieldsTheEndpointIgnores()
     {
-        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
         var client = host.CreateClient();
-        var spellings = new[] { "alice", "Alice", " ALICE ", "aLiCe", "alice\t" };
-        for (var i = 0; i < spellings.Length; i++)
+        for (var i = 1; i <= 5; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Login(spellings[i], $"198.51.100.{i + 1}"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Login("alice", $"198.51.100.{i}"))).StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Login("ALICE", "198.51.100.99"))).StatusCode);
+        // Fields the endpoint does not bind, and spellings its account lookup folds, name the same account.
+        HttpRequestMessage[] variants =
+        [
+            Http.Json(HttpMethod.Post, "/api/token", new { email = "mallory", userName = "alice", password = "x" }, "198.51.100.20"),
+            Http.Json(HttpMethod.Post, "/api/token", new { account = "x", login = "y", userName = " ALICE ", password = "x" }, "198.51.100.21"),
+            Http.Json(HttpMethod.Post, "/api/token?userName=bob", new { userName = "Alice", password = "x" }, "198.51.100.22"),
+        ];
+        foreach (var variant in variants)
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(variant)).StatusCode);
+        }
+
+        Assert.Equal(5, endpoints.LoginCalls);
+    }
+
+    [Fact]
+    public async Task AFormAndJsonCountAgainstTheSameAccountBudget()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateClient();
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Login("bob", $"198.51.100.{i}"))).StatusCode);
+        }
+
+        var browser = host.CreateCookieClient();
+        var token = await browser.GetAntiforgeryTokenAsync();
+        var form = new HttpRequestMessage(HttpMethod.Post, "/login-form")
+        {
+            Content = new FormUrlEncodedContent([new("userName", "bob"), new("password", "nope"), new("email", "other"), new("__RequestVerificationToken", token)]),
+        };
+        form.Headers.Add(TestHost.PeerHeader, "198.51.100.50");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await browser.SendAsync(form)).StatusCode);
+        Assert.Equal(5, endpoints.LoginCalls);
     }
 
     [Fact]
@@ -68,30 +103,6 @@ public sealed class RateLimitTests
         }
 
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Login("user99", "2001:db8:1:2:ffff::1"))).StatusCode);
-    }
-
-    [Fact]
-    public async Task AccountInAFormFieldIsCountedToo()
-    {
-        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
-        var client = host.CreateClient();
-        HttpRequestMessage FormLogin(int i)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/login-form")
-            {
-                Content = new FormUrlEncodedContent([new("userName", "bob"), new("password", "nope")]),
-            };
-            request.Headers.Add(TestHost.PeerHeader, $"198.51.100.{i}");
-            return request;
-        }
-
-        for (var i = 1; i <= 5; i++)
-        {
-            // Refused for its missing antiforgery token, but counted first.
-            Assert.NotEqual(HttpStatusCode.TooManyRequests, (await client.SendAsync(FormLogin(i))).StatusCode);
-        }
-
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(FormLogin(50))).StatusCode);
     }
 
     [Fact]
@@ -168,6 +179,45 @@ public sealed class RateLimitTests
 
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Get("token-a"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Get("token-b"))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("bearer token-a")]
+    [InlineData("BEARER token-a")]
+    [InlineData("Bearer  token-a ")]
+    [InlineData("Bearer token-a\t")]
+    public async Task OneTokenSpelledDifferentlyIsStillOneCredential(string spelling)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map,
+            new Dictionary<string, string?> { ["Rampart:Hardening:RateLimits:ApiPerCredential"] = "3" });
+        var client = host.CreateClient();
+        HttpRequestMessage Get(string authorization)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/items");
+            request.Headers.TryAddWithoutValidation("Authorization", authorization.Replace("\\t", "\t", StringComparison.Ordinal));
+            return request;
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Get("Bearer token-a"))).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Get(spelling))).StatusCode);
+    }
+
+    [Fact]
+    public async Task HeadersNoHandlerAcceptedOpenNoBudgetOfTheirOwn()
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var client = host.CreateClient();
+        for (var i = 0; i < 5; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/items");
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer junk-{i}");
+            // Refused, not served: a junk token is no credential, whatever budget it might have named.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
+        }
     }
 
     [Fact]

@@ -47,22 +47,33 @@ internal sealed class TestEndpoints
             return TypedResults.Ok(new { text });
         });
         app.MapPost("/opted-out", () => TypedResults.Ok()).DisableAntiforgery();
-        app.MapPost("/login", (LoginRequest request) =>
+        app.MapPost("/login", async (LoginRequest request, AccountAttemptLimiter attempts) =>
         {
+            await attempts.CountAsync(AccountOf(request.UserName));
             Interlocked.Increment(ref _loginCalls);
             return TypedResults.Ok();
         }).RequireRateLimiting(RampartRateLimits.Auth);
-        app.MapPost("/login-form", ([FromForm] string userName, [FromForm] string password) =>
+        app.MapPost("/login-form", async ([FromForm] string userName, [FromForm] string password, AccountAttemptLimiter attempts) =>
         {
+            await attempts.CountAsync(AccountOf(userName));
             Interlocked.Increment(ref _loginCalls);
             return TypedResults.Ok();
         }).RequireRateLimiting(RampartRateLimits.Auth);
-        app.MapPost("/api/token", (LoginRequest request) =>
+        app.MapPost("/api/token", async (LoginRequest request, AccountAttemptLimiter attempts) =>
         {
+            // As an app does: resolve the account from the bound request, count, then check the password.
+            await attempts.CountAsync(AccountOf(request.UserName));
             Interlocked.Increment(ref _loginCalls);
             return TypedResults.Ok();
         }).RequireRateLimiting(RampartRateLimits.Auth).DisableAntiforgery();
-        app.MapGet("/api/items", () => TypedResults.Ok(new[] { 1, 2, 3 })).RequireRateLimiting(RampartRateLimits.Api);
+        app.MapGet("/test-sign-in", async (HttpContext context, string user) =>
+        {
+            await TestAuthentication.SignInAsync(context, user);
+            return TypedResults.Ok();
+        });
+        app.MapGet("/api/items", () => TypedResults.Ok(new[] { 1, 2, 3 }))
+            .RequireRateLimiting(RampartRateLimits.Api)
+            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(TestAuthentication.BearerScheme, TestAuthentication.CookieScheme).RequireAuthenticatedUser());
         app.MapGet("/boom", ThrowSecret);
         app.MapGet("/api/boom", ThrowSecret);
         app.MapGet("/cached", (HttpContext context) =>
@@ -88,6 +99,9 @@ internal sealed class TestEndpoints
             return TypedResults.Ok(new { length = buffer.Length });
         }).WithMetadata(new RequestSizeLimitAttribute(8 * 1024));
     }
+
+    /// <summary>The account a sign-in names, as the test app's "user store" resolves it: case and space do not matter.</summary>
+    public static string AccountOf(string? userName) => "account:" + (userName ?? "").Trim().ToUpperInvariant();
 
     public const string SecretInException = "SELECT * FROM users WHERE password = 'hunter2'";
 

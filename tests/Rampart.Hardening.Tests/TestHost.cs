@@ -61,7 +61,7 @@ internal sealed class TestHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Rampart:DataDirectory"] = dataDirectory,
-                ["https_port"] = "443",
+                ["Rampart:PublicOrigin"] = "https://localhost",
             });
         }
 
@@ -73,6 +73,7 @@ internal sealed class TestHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddFakeLogging();
+        TestAuthentication.Add(builder.Services);
         configure?.Invoke(builder);
         builder.AddRampartHardening();
 

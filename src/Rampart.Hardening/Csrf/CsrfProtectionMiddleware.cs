@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.Extensions.Options;
+using Rampart.Hardening.Authentication;
 using Rampart.Hardening.Diagnostics;
 using Rampart.Hardening.Errors;
 
@@ -17,8 +18,10 @@ namespace Rampart.Hardening.Csrf;
 /// <item>an antiforgery token (form field or the configured header) must match the antiforgery cookie
 /// and the signed-in user.</item>
 /// </list>
-/// A request that carries a bearer token is exempt: a browser never attaches one on its own, so an
-/// attacker's page cannot ride on it. Endpoints opt out only with ASP.NET's explicit
+/// A request is exempt only when a bearer token authenticated it and no cookie did
+/// (<see cref="RequestCredential"/>, decided once from the handlers' results): a browser never attaches a
+/// token on its own, so an attacker's page cannot ride on it. The mere presence of an <c>Authorization</c>
+/// header exempts nothing. Endpoints opt out only with ASP.NET's explicit
 /// <c>DisableAntiforgery()</c> or <c>[IgnoreAntiforgeryToken]</c>, which tests list.
 /// </summary>
 internal sealed class CsrfProtectionMiddleware(
@@ -26,17 +29,18 @@ internal sealed class CsrfProtectionMiddleware(
     IAntiforgery antiforgery,
     ErrorResponses errors,
     SecurityEvents events,
+    PublicOrigin origin,
     IOptions<RampartHardeningOptions> options)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!RequiresCheck(context))
+        if (!await RequiresCheckAsync(context))
         {
             await next(context);
             return;
         }
 
-        if (!IsSameOriginOrTrusted(context.Request, options.Value.Csrf.TrustedOrigins))
+        if (!IsSameOriginOrTrusted(context.Request, origin.Value, options.Value.Csrf.TrustedOrigins))
         {
             await events.RecordAsync(context, SecurityEventKind.CsrfRejected, "cross-origin request");
             await errors.WriteAsync(context, StatusCodes.Status403Forbidden,
@@ -66,7 +70,7 @@ internal sealed class CsrfProtectionMiddleware(
         await next(context);
     }
 
-    internal static bool RequiresCheck(HttpContext context)
+    internal static async ValueTask<bool> RequiresCheckAsync(HttpContext context)
     {
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method))
@@ -74,12 +78,12 @@ internal sealed class CsrfProtectionMiddleware(
             return false;
         }
 
-        if (IsBearerOnly(context.Request))
+        if (IsExplicitlyExempt(context.GetEndpoint()))
         {
             return false;
         }
 
-        return !IsExplicitlyExempt(context.GetEndpoint());
+        return (await RequestCredential.OfAsync(context)).Kind != RequestCredentialKind.Bearer;
     }
 
     /// <summary>An endpoint that opted out with <c>DisableAntiforgery()</c> or <c>[IgnoreAntiforgeryToken]</c>.</summary>
@@ -100,13 +104,7 @@ internal sealed class CsrfProtectionMiddleware(
         return policies.Count > 0 && policies[^1] is IgnoreAntiforgeryTokenAttribute;
     }
 
-    private static bool IsBearerOnly(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > "Bearer ".Length;
-    }
-
-    internal static bool IsSameOriginOrTrusted(HttpRequest request, IList<string> trustedOrigins)
+    internal static bool IsSameOriginOrTrusted(HttpRequest request, string publicOrigin, IList<string> trustedOrigins)
     {
         var site = request.Headers["Sec-Fetch-Site"].ToString();
         if (site.Length > 0 && site is not ("same-origin" or "none"))
@@ -122,8 +120,10 @@ internal sealed class CsrfProtectionMiddleware(
             return true;
         }
 
+        // The public origin, or the origin this request was served on — whose host has passed host
+        // filtering, so it is one the app serves, not whatever the client wrote.
         var own = $"{request.Scheme}://{request.Host.Value}";
-        if (string.Equals(origin, own, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase) || string.Equals(origin, own, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

@@ -10,22 +10,35 @@ using Rampart.Hardening.Errors;
 
 namespace Rampart.Hardening.RateLimiting;
 
-/// <summary>Names of the rate-limit policies, for <c>RequireRateLimiting(...)</c>.</summary>
+/// <summary>
+/// Names of the rate-limit policies, for <c>RequireRateLimiting(...)</c>. Each policy is counted in two
+/// steps, each on a key decided once by the code that knows it:
+/// <list type="bullet">
+/// <item>before authentication, per client address (the connection's, after trusted proxies) — cheap, so
+/// a flood costs no database work;</item>
+/// <item>after that, per identity: <see cref="Api"/> per authenticated credential (the layer's
+/// <see cref="Authentication.RequestCredential"/>), <see cref="Auth"/> per account, counted by the app's
+/// sign-in code through <see cref="AccountAttemptLimiter"/> once it has resolved the account.</item>
+/// </list>
+/// </summary>
 public static class RampartRateLimits
 {
     /// <summary>
-    /// Sign-in, registration, token issuing, password reset, one-time codes: counted per account name
-    /// and per client address at once, so neither one account from many addresses nor many accounts
-    /// from one address gets far. Only unsafe methods count; showing the form is free.
+    /// Sign-in, registration, token issuing, password reset, one-time codes: per client address here (only
+    /// unsafe methods count; showing the form is free), and per account through <see cref="AccountAttemptLimiter"/>.
     /// </summary>
     public const string Auth = "auth";
 
-    /// <summary>The JSON API: counted per credential (token or session) and per client address.</summary>
+    /// <summary>The JSON API: per client address, and per authenticated credential (token or session).</summary>
     public const string Api = "api";
 
     /// <summary>True for an endpoint under the <see cref="Auth"/> policy.</summary>
-    internal static bool IsAuthEndpoint(Endpoint? endpoint) =>
-        endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == Auth;
+    internal static bool IsAuthEndpoint(Endpoint? endpoint) => PolicyOf(endpoint) == Auth;
+
+    /// <summary>True for an endpoint under the <see cref="Api"/> policy.</summary>
+    internal static bool IsApiEndpoint(Endpoint? endpoint) => PolicyOf(endpoint) == Api;
+
+    private static string? PolicyOf(Endpoint? endpoint) => endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
 
     internal static void Configure(RateLimiterOptions limiter, IServiceProvider services)
     {
@@ -40,25 +53,23 @@ public static class RampartRateLimits
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             }));
 
-        limiter.AddPolicy(Auth, new AuthPolicy(
-            store.CreateFixedWindow("auth-account", options.AuthPerAccount, TimeSpan.FromSeconds(options.AuthWindowSeconds)),
-            store.CreateFixedWindow("auth-ip", options.AuthPerIp, TimeSpan.FromSeconds(options.AuthWindowSeconds))));
-
-        limiter.AddPolicy(Api, new ApiPolicy(
-            store.CreateFixedWindow("api-credential", options.ApiPerCredential, TimeSpan.FromSeconds(options.ApiWindowSeconds)),
-            store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds)),
-            [.. options.CredentialCookies]));
+        limiter.AddPolicy(Auth, new AddressPolicy(
+            store.CreateFixedWindow("auth-ip", options.AuthPerIp, TimeSpan.FromSeconds(options.AuthWindowSeconds)), unsafeOnly: true));
+        limiter.AddPolicy(Api, new AddressPolicy(
+            store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds)), unsafeOnly: false));
 
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        limiter.OnRejected = OnRejectedAsync;
+        limiter.OnRejected = (rejected, _) => WriteRejectionAsync(rejected.HttpContext,
+            rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
     }
 
-    private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one answer to a request over any limit: 429, <c>Retry-After</c> in whole seconds, a security
+    /// event, and the error body (problem+json or the HTML page).
+    /// </summary>
+    internal static async ValueTask WriteRejectionAsync(HttpContext context, TimeSpan? wait)
     {
-        var context = rejected.HttpContext;
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
-            ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
-            : 1;
+        var retryAfter = wait is { } w ? Math.Max(1, (int)Math.Ceiling(w.TotalSeconds)) : 1;
         context.Response.Headers[HeaderNames.RetryAfter] = retryAfter.ToString(CultureInfo.InvariantCulture);
         var services = context.RequestServices;
         await services.GetRequiredService<SecurityEvents>().RecordAsync(context, SecurityEventKind.RateLimited, "rate limit reached");
@@ -66,54 +77,21 @@ public static class RampartRateLimits
             $"Too many requests in a short time. Try again in {retryAfter} second{(retryAfter == 1 ? "" : "s")}.");
     }
 
-    private sealed class AuthPolicy(PartitionedRateLimiter<string> perAccount, PartitionedRateLimiter<string> perIp) : IRateLimiterPolicy<string>
+    /// <summary>Counts requests per client address, as the connection (or a trusted proxy) gives it.</summary>
+    private sealed class AddressPolicy(PartitionedRateLimiter<string> perIp, bool unsafeOnly) : IRateLimiterPolicy<string>
     {
         public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => null;
 
         public RateLimitPartition<string> GetPartition(HttpContext httpContext)
         {
-            if (HttpMethods.IsGet(httpContext.Request.Method) || HttpMethods.IsHead(httpContext.Request.Method))
+            var method = httpContext.Request.Method;
+            if (unsafeOnly && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))
             {
                 return RateLimitPartition.GetNoLimiter("read");
             }
 
             var ip = ClientKeys.Address(httpContext);
-            var account = AccountKeyMiddleware.AccountOf(httpContext);
-            return account is null
-                ? RateLimitPartition.Get($"ip\n{ip}", _ => new DualKeyLimiter(perIp, ip, null, null))
-                : RateLimitPartition.Get($"both\n{ip}\n{account}", _ => new DualKeyLimiter(perAccount, account, perIp, ip));
-        }
-    }
-
-    private sealed class ApiPolicy(PartitionedRateLimiter<string> perCredential, PartitionedRateLimiter<string> perIp, string[] credentialCookies)
-        : IRateLimiterPolicy<string>
-    {
-        public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => null;
-
-        public RateLimitPartition<string> GetPartition(HttpContext httpContext)
-        {
-            var ip = ClientKeys.Address(httpContext);
-            var credential = CredentialOf(httpContext.Request) is { } raw ? "c:" + ClientKeys.Fingerprint(raw) : "ip:" + ip;
-            return RateLimitPartition.Get($"{credential}\n{ip}", _ => new DualKeyLimiter(perCredential, credential, perIp, ip));
-        }
-
-        private string? CredentialOf(HttpRequest request)
-        {
-            var authorization = request.Headers.Authorization.ToString();
-            if (authorization.Length > 0)
-            {
-                return authorization;
-            }
-
-            foreach (var name in credentialCookies)
-            {
-                if (request.Cookies.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value))
-                {
-                    return value;
-                }
-            }
-
-            return null;
+            return RateLimitPartition.Get(ip, key => new KeyedLimiter(perIp, key));
         }
     }
 }

@@ -1,0 +1,64 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Rampart.Hardening.Authentication;
+
+namespace Rampart.Hardening.RateLimiting;
+
+/// <summary>
+/// Answers a <see cref="TooManyAttemptsException"/> from anywhere in an endpoint with the layer's 429.
+/// </summary>
+internal sealed class TooManyAttemptsMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (TooManyAttemptsException e) when (!context.Response.HasStarted)
+        {
+            await RampartRateLimits.WriteRejectionAsync(context, e.RetryAfter);
+        }
+    }
+}
+
+/// <summary>
+/// The per-credential half of the <see cref="RampartRateLimits.Api"/> policy. It runs after authentication
+/// and authorization and counts on <see cref="RequestCredential"/> — the credential that really
+/// authenticated the request — so spelling a header differently, or adding one no handler accepted, is
+/// the same credential or none at all.
+/// </summary>
+internal sealed class CredentialRateLimitMiddleware : IDisposable
+{
+    private readonly RequestDelegate _next;
+    private readonly PartitionedRateLimiter<string> _perCredential;
+
+    public CredentialRateLimitMiddleware(RequestDelegate next, IRateLimitCounterStore store, IOptions<RampartHardeningOptions> options)
+    {
+        _next = next;
+        var limits = options.Value.RateLimits;
+        _perCredential = store.CreateFixedWindow("api-credential", limits.ApiPerCredential, TimeSpan.FromSeconds(limits.ApiWindowSeconds));
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (RampartRateLimits.IsApiEndpoint(context.GetEndpoint()))
+        {
+            var credential = await RequestCredential.OfAsync(context);
+            if (credential.Id is { } id)
+            {
+                using var lease = await _perCredential.AcquireAsync(ClientKeys.Fingerprint(id), 1, context.RequestAborted);
+                if (!lease.IsAcquired)
+                {
+                    await RampartRateLimits.WriteRejectionAsync(context, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+                    return;
+                }
+            }
+        }
+
+        await _next(context);
+    }
+
+    public void Dispose() => _perCredential.Dispose();
+}
