@@ -51,7 +51,7 @@ public sealed class SetupAndResetTests(BrowserApp app) : IClassFixture<BrowserAp
         await user.GetByRole(AriaRole.Button, new() { Name = "Send me a link" }).ClickAsync();
         await Assertions.Expect(user.GetByRole(AriaRole.Status)).ToContainTextAsync("If an account exists");
 
-        await user.GotoAsync(Outbox.Latest(app.DataDirectory, "forgetful@example.org")!.Value.Link!);
+        await user.GotoAsync((await Outbox.WaitForAsync(app.DataDirectory, "forgetful@example.org")).Link!);
         await user.GetByLabel("New password", new() { Exact = true }).FillAsync("fresh-quartz-meadow-password-8");
         await user.GetByLabel("New password again").FillAsync("fresh-quartz-meadow-password-8");
         await user.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();

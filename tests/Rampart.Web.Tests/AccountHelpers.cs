@@ -101,13 +101,35 @@ internal static class AccountHelpers
     }
 
     /// <summary>The newest mail in the outbox sent to <paramref name="to"/>, and the first link in it.</summary>
-    public static (string Text, string? Link) LatestMail(this RampartApp app, string to) =>
-        Rampart.Testing.Outbox.Latest(app.DataDirectory, to) ?? throw new Xunit.Sdk.XunitException($"no mail to {to} in the outbox");
+    public static (string Text, string? Link) LatestMail(this RampartApp app, string to)
+    {
+        app.DrainBackgroundWork();
+        return Rampart.Testing.Outbox.Latest(app.DataDirectory, to) ?? throw new Xunit.Sdk.XunitException($"no mail to {to} in the outbox");
+    }
 
     public static int MailCount(this RampartApp app)
     {
+        app.DrainBackgroundWork();
         var outbox = Path.Combine(app.DataDirectory, "outbox");
         return Directory.Exists(outbox) ? Directory.GetFiles(outbox, "*.eml").Length : 0;
+    }
+
+    /// <summary>
+    /// Waits until every item queued for after the response (mail, say) has run: the queue runs items in
+    /// order, so a marker queued now runs after all of them.
+    /// </summary>
+    public static void DrainBackgroundWork(this RampartApp app)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Services.GetRequiredService<Rampart.Web.Features.Mail.BackgroundWork>().Enqueue("test marker", (_, _) =>
+        {
+            done.TrySetResult();
+            return Task.CompletedTask;
+        });
+        if (!done.Task.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken))
+        {
+            throw new Xunit.Sdk.XunitException("the background work queue did not drain in 30 s");
+        }
     }
 
     /// <summary>The path and query of an absolute link, to follow it on the test server.</summary>

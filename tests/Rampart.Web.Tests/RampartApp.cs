@@ -36,7 +36,10 @@ public sealed class RampartApp : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Rampart:DataDirectory"] = DataDirectory,
-            ["https_port"] = "443",
+            ["Rampart:PublicOrigin"] = "https://localhost",
+            // Mail queued by a request waits a random moment in production; the tests read it at once.
+            ["Rampart:BackgroundWork:MinDelayMilliseconds"] = "0",
+            ["Rampart:BackgroundWork:MaxDelayMilliseconds"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -26,6 +26,29 @@ internal static partial class Outbox
         return (unfolded, link.Success ? link.Value : null);
     }
 
+    /// <summary>
+    /// <see cref="Latest"/>, waiting up to <paramref name="seconds"/> for the mail: some mail is written after
+    /// the response (a reset link, say), so it can land a moment after the page says it was sent.
+    /// </summary>
+    public static async Task<(string Text, string? Link)> WaitForAsync(string dataDirectory, string to, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            if (Latest(dataDirectory, to) is { } mail)
+            {
+                return mail;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no mail to {to} in the outbox after {seconds} s");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     [GeneratedRegex(@"https://[^\s]+")]
     private static partial Regex Link();
 }

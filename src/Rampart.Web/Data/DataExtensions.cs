@@ -39,6 +39,8 @@ public static class DataExtensions
                 }.ToString()
                 : configured;
             options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations"));
+            // Interceptors registered in DI (diagnostics, the tests' command counter) see every command.
+            options.AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
         });
         return builder;
     }

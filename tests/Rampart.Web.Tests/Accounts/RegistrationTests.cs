@@ -25,6 +25,7 @@ public sealed class RegistrationTests
         Assert.Contains("Check your mail", await registered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // Not yet confirmed: the password is right but sign-in waits for the mail.
+        app.DrainBackgroundWork();
         var early = await client.LoginAsync("newbie", AccountHelpers.Password);
         Assert.Contains("Confirm your email address first", await AccountHelpers.ErrorTextAsync(early), StringComparison.Ordinal);
 
@@ -70,6 +71,7 @@ public sealed class RegistrationTests
         var response = await client.SubmitFormAsync("/account/register", Form("impostor", "owner@example.org", AccountHelpers.Password));
 
         Assert.Contains("Check your mail", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        app.DrainBackgroundWork();
         Assert.Null(await app.FindUserAsync("impostor"));
         Assert.Contains("already has one", app.LatestMail("owner@example.org").Text, StringComparison.Ordinal);
     }
@@ -82,6 +84,7 @@ public sealed class RegistrationTests
         var password = string.Concat(Enumerable.Repeat("velvet thunder ", 18))[..256];
 
         await client.SubmitFormAsync("/account/register", Form("longish", "longish@example.org", password));
+        app.DrainBackgroundWork();
 
         var user = await app.FindUserAsync("longish");
         Assert.NotNull(user);

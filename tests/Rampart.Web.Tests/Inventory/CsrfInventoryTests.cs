@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ViewFeatures;
@@ -84,6 +85,106 @@ public sealed partial class CsrfInventoryTests : IClassFixture<RampartAppFixture
 
         Assert.True(probed > 0, "the inventory found no unsafe endpoint to probe");
         Assert.True(await client.IsSignedInAsync(), "the session must have stayed valid throughout, or the probes proved nothing");
+    }
+
+    /// <summary>
+    /// Headers that look like a bearer credential but are not one the app accepts. A request authenticated
+    /// by its cookie stays a cookie request with any of them: the exemption is for requests a valid token
+    /// authenticated, never for the header's presence.
+    /// </summary>
+    private static readonly string[] BearerLookalikes =
+    [
+        "Bearer x",
+        "bearer junk",
+        "BEARER  x ",
+        "Bearer rp_" + new string('A', 43),
+        "Bearer rp_",
+        "Bearer",
+    ];
+
+    [Fact]
+    public async Task ABearerLookingHeaderNeverExemptsACookieRequestFromTheOriginCheck()
+    {
+        await _app.CreateUserAsync("csrf-bearer", admin: true);
+        var client = await _app.SignedInClientAsync("csrf-bearer");
+        var token = await AntiforgeryTokenAsync(client);
+        var probed = 0;
+
+        foreach (var (endpoint, methods) in UnsafeEndpoints().Where(x => !OptsOut(x.Endpoint)))
+        {
+            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText!.TrimStart('/'), "Zq8rX2mTkP4vW9aB");
+            foreach (var method in methods)
+            {
+                foreach (var authorization in BearerLookalikes)
+                {
+                    // A valid antiforgery token in header and field: only the origin is wrong.
+                    var request = new HttpRequestMessage(new HttpMethod(method), path)
+                    {
+                        Content = new FormUrlEncodedContent([new("title", "csrf"), new(RampartHardeningExtensions.AntiforgeryFieldName, token)]),
+                    };
+                    request.Headers.Add("X-CSRF-Token", token);
+                    request.Headers.Add("Origin", "https://evil.example");
+                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                    request.Headers.Add(RampartApp.PeerHeader, $"10.200.{probed / 256 % 256}.{probed % 256}");
+                    var response = await client.SendAsync(request);
+                    // 403 from the origin check; an API route may refuse the junk token first (401): refused either way.
+                    Assert.True(response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized,
+                        $"{method} {path} with '{authorization}' from another origin answered {(int)response.StatusCode}");
+
+                    // And without any antiforgery token, from no origin at all: refused as well.
+                    var tokenless = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{\"title\":\"csrf\"}", Encoding.UTF8, "application/json") };
+                    tokenless.Headers.TryAddWithoutValidation("Authorization", authorization);
+                    tokenless.Headers.Add(RampartApp.PeerHeader, $"10.201.{probed / 256 % 256}.{probed % 256}");
+                    var refused = await client.SendAsync(tokenless);
+                    Assert.True(refused.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized,
+                        $"{method} {path} with '{authorization}' and no antiforgery token answered {(int)refused.StatusCode}");
+                    probed++;
+                }
+            }
+        }
+
+        Assert.True(probed > 0, "the inventory found no unsafe endpoint to probe");
+        Assert.True(await client.IsSignedInAsync(), "the session must have stayed valid throughout, or the probes proved nothing");
+    }
+
+    [Fact]
+    public async Task TheNewNoteFormFromAnotherOriginIsRefusedWithOrWithoutAJunkBearerHeader()
+    {
+        await _app.CreateUserAsync("csrf-new-note");
+        var client = await _app.SignedInClientAsync("csrf-new-note");
+        var token = await AntiforgeryTokenAsync(client);
+        foreach (var authorization in BearerLookalikes.Prepend(null))
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/notes/new")
+            {
+                Content = new FormUrlEncodedContent([new("Input.Title", "planted"), new("Input.Markdown", "planted by another site"), new("Input.Visibility", "private"), new(RampartHardeningExtensions.AntiforgeryFieldName, token)]),
+            };
+            request.Headers.Add("Origin", "https://evil.example");
+            if (authorization is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            }
+
+            var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        var notes = await (await client.GetAsync("/notes")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("planted", notes, StringComparison.Ordinal);
+
+        // The control: the same form from the site itself is accepted, so the refusals above were the origin check's.
+        var own = new HttpRequestMessage(HttpMethod.Post, "/notes/new")
+        {
+            Content = new FormUrlEncodedContent([new("Input.Title", "written here"), new("Input.Markdown", "mine"), new("Input.Visibility", "private"), new(RampartHardeningExtensions.AntiforgeryFieldName, token)]),
+        };
+        own.Headers.Add("Origin", "https://localhost");
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SendAsync(own)).StatusCode);
+    }
+
+    private static async Task<string> AntiforgeryTokenAsync(HttpClient client)
+    {
+        var page = await (await client.GetAsync("/notes/new")).ReadHtmlAsync();
+        return page.QuerySelector($"input[name={RampartHardeningExtensions.AntiforgeryFieldName}]")!.GetAttribute("value")!;
     }
 
     private static IEnumerable<HttpContent> Bodies()

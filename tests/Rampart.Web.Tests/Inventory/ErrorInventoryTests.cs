@@ -96,7 +96,7 @@ public sealed class ErrorInventoryTests
     [Fact]
     public async Task TenMegabyteHeaderValuesAreRefusedByTheRealServerWithoutA500()
     {
-        await using var app = new RampartApp(new Dictionary<string, string?>(Settings) { ["urls"] = "https://127.0.0.1:0" });
+        await using var app = new RampartApp(new Dictionary<string, string?>(Settings) { ["urls"] = "https://127.0.0.1:0", ["Rampart:Hardening:AllowedHosts:0"] = "127.0.0.1" });
         app.UseKestrel();
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Identity;
+using Rampart.Hardening;
 using Rampart.Web.Features.Mail;
 
 namespace Rampart.Web.Features.Accounts;
@@ -24,6 +25,77 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         await mail.SendAsync(user.Email!, "Reset your Rampart password",
             $"Hello {user.UserName},\n\nSomeone (hopefully you) asked to reset the password of your Rampart account. To choose a new one, open:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this mail: your password is unchanged.\n", cancellationToken);
     }
+
+    /// <summary>The queued half of a reset request: a token and a mail when the request named an account that can reset.</summary>
+    public static async Task SendPasswordResetAsync(IServiceProvider services, string? userId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (userId is null)
+        {
+            return;
+        }
+
+        var user = await services.GetRequiredService<UserManager<User>>().FindByIdAsync(userId);
+        if (user is { IsSwitchedOff: false, Email: not null })
+        {
+            await services.GetRequiredService<AccountMail>().SendPasswordResetAsync(user, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The queued half of a registration: the account with the password hashed in the request, and its
+    /// confirmation mail; or, when the address already has an account, a note to its owner instead.
+    /// </summary>
+    public static async Task CompleteRegistrationAsync(IServiceProvider services, string userName, string email, string passwordHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var users = services.GetRequiredService<UserManager<User>>();
+        var mail = services.GetRequiredService<AccountMail>();
+        if (await users.FindByEmailAsync(email) is not null)
+        {
+            await mail.SendAlreadyRegisteredAsync(email, cancellationToken);
+            return;
+        }
+
+        var user = new User
+        {
+            UserName = userName,
+            Email = email,
+            DisplayName = userName,
+            CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+            PasswordHash = passwordHash,
+        };
+        var created = await users.CreateAsync(user);
+        if (!created.Succeeded)
+        {
+            // Someone took the name in the moment between the form's check and now.
+            await mail.SendRegistrationFailedAsync(email, userName, cancellationToken);
+            return;
+        }
+
+        await services.GetRequiredService<Audit.AuditLog>().RecordAsync(Audit.AuditKinds.Registered, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await mail.SendConfirmationAsync(user, cancellationToken);
+    }
+
+    /// <summary>The queued half of an email change: the confirmation link, or a note to the owner of an address already in use.</summary>
+    public static async Task SendEmailChangeAsync(IServiceProvider services, string userId, string newEmail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var users = services.GetRequiredService<UserManager<User>>();
+        var mail = services.GetRequiredService<AccountMail>();
+        if (await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
+        {
+            await mail.SendAlreadyRegisteredAsync(newEmail, cancellationToken);
+        }
+        else if (await users.FindByIdAsync(userId) is { IsSwitchedOff: false } user)
+        {
+            await mail.SendEmailChangeAsync(user, newEmail, cancellationToken);
+        }
+    }
+
+    public Task SendRegistrationFailedAsync(string email, string userName, CancellationToken cancellationToken) =>
+        mail.SendAsync(email, "Your Rampart account was not created",
+            $"Hello,\n\nThe user name {userName} was taken by someone else just as you registered, so no account was made. Register again with another name at {origin.Link("/account/register")}.\n", cancellationToken);
 
     public async Task SendEmailChangeAsync(User user, string newEmail, CancellationToken cancellationToken)
     {

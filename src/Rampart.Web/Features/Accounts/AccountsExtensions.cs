@@ -34,11 +34,15 @@ public static class AccountsExtensions
                 identity.Tokens.PasswordResetTokenProvider = AccountTokenProvider.Name;
                 identity.Tokens.EmailConfirmationTokenProvider = AccountTokenProvider.Name;
                 identity.Tokens.ChangeEmailTokenProvider = AccountTokenProvider.Name;
+                identity.Tokens.AuthenticatorTokenProvider = AuthenticatorCodeProvider.Name;
             })
             .AddEntityFrameworkStores<RampartDbContext>()
             .AddUserStore<RampartUserStore>()
+            .AddSignInManager<RampartSignInManager>()
+            .AddUserManager<RampartUserManager>()
             .AddDefaultTokenProviders()
             .AddTokenProvider<AccountTokenProvider>(AccountTokenProvider.Name)
+            .AddTokenProvider<AuthenticatorCodeProvider>(AuthenticatorCodeProvider.Name)
             .AddRampartPasswordSecurity();
 
         services.AddSingleton<ITicketStore, DatabaseTicketStore>();
@@ -86,7 +90,6 @@ public static class AccountsExtensions
         services.AddScoped<AccountMail>();
         services.AddScoped<Reauthentication>();
         services.AddScoped<Admin.AccountAdministration>();
-        services.AddSingleton<PublicOrigin>();
         services.AddSingleton<Hardening.Diagnostics.ISecurityEventSink, AuditSecurityEventSink>();
         services.AddSingleton<SetupToken>();
         services.AddHostedService<SetupAnnouncer>();

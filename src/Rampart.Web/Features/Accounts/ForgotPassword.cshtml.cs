@@ -4,12 +4,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Mail;
 
 namespace Rampart.Web.Features.Accounts;
 
 /// <summary>Answers the same whether or not the account exists.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class ForgotPasswordModel(SignInService signIn, AccountMail mail, AuditLog audit) : PageModel
+public sealed class ForgotPasswordModel(SignInService signIn, BackgroundWork work, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ForgotInput Input { get; set; } = new();
@@ -27,16 +28,14 @@ public sealed class ForgotPasswordModel(SignInService signIn, AccountMail mail, 
             return Page();
         }
 
-        var user = await signIn.FindByLoginAsync(Input.Login);
-        if (user is { DisabledAt: null, Email: not null })
-        {
-            await mail.SendPasswordResetAsync(user, cancellationToken);
-            await audit.RecordAsync(AuditKinds.PasswordResetRequested, user.Id, user.UserName, cancellationToken: cancellationToken);
-        }
-        else
-        {
-            await audit.RecordAsync(AuditKinds.PasswordResetRequested, null, Input.Login, "no such account", cancellationToken);
-        }
+        // The same operations whether or not the account exists: resolve it (one query, which also keys its
+        // attempt budget), one audit row, one queued item. The token and the mail are made after the answer.
+        var account = await signIn.BeginAccountAttemptAsync(Input.Login, cancellationToken);
+        var eligible = account is { IsSwitchedOff: false, Email: not null };
+        await audit.RecordAsync(AuditKinds.PasswordResetRequested, eligible ? account!.Id : null, eligible ? account!.UserName : Input.Login,
+            eligible ? null : "no account that can reset", cancellationToken);
+        var userId = eligible ? account!.Id : null;
+        work.EnqueueAfterResponse(HttpContext, "password reset mail", (services, stopping) => AccountMail.SendPasswordResetAsync(services, userId, stopping));
 
         Sent = true;
         return Page();

@@ -26,7 +26,7 @@ public sealed class LoginModel(SignInService signIn) : PageModel
             return Page();
         }
 
-        var outcome = await signIn.PasswordSignInAsync(Input.Login, Input.Password, Input.RememberMe);
+        var outcome = await signIn.PasswordSignInAsync(Input.Login, Input.Password, Input.RememberMe, HttpContext.RequestAborted);
         switch (outcome)
         {
             case SignInOutcome.Succeeded:

@@ -33,6 +33,7 @@ public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService
             return Page();
         }
 
+        await signInService.CountAttemptAsync(user, HttpContext.RequestAborted);
         var result = await signIn.TwoFactorRecoveryCodeSignInAsync(Input.Code.Trim());
         if (result.Succeeded)
         {

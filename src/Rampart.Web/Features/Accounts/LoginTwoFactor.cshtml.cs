@@ -36,6 +36,7 @@ public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInServic
             return Page();
         }
 
+        await signInService.CountAttemptAsync(user, HttpContext.RequestAborted);
         var code = Input.Code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
         var result = await signIn.TwoFactorAuthenticatorSignInAsync(code, RememberMe, Input.RememberMachine);
         if (result.Succeeded)

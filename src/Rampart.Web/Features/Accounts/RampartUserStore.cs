@@ -46,6 +46,22 @@ internal sealed class RampartUserStore(RampartDbContext context, IdentityErrorDe
         return stored.Split(';', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
+    /// <summary>
+    /// Identity's update, except that losing a race (the row's concurrency stamp changed since it was read)
+    /// reloads the row instead of leaving the stale copy tracked as modified, where the next unrelated
+    /// <c>SaveChanges</c> of the request — an audit row, say — would try it again and fail with a 500.
+    /// </summary>
+    public override async Task<IdentityResult> UpdateAsync(User user, CancellationToken cancellationToken = default)
+    {
+        var result = await base.UpdateAsync(user, cancellationToken);
+        if (!result.Succeeded && Context.Entry(user).State != Microsoft.EntityFrameworkCore.EntityState.Detached)
+        {
+            await Context.Entry(user).ReloadAsync(cancellationToken);
+        }
+
+        return result;
+    }
+
     private static string HashCode(string code) =>
         OpaqueId.Hash(new string([.. code.Where(char.IsLetterOrDigit).Select(char.ToUpperInvariant)]));
 }

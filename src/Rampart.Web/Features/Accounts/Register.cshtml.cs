@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Mail;
 
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class RegisterModel(UserManager<User> users, SignInService signIn, AccountMail mail, AuditLog audit, TimeProvider time) : PageModel
+public sealed class RegisterModel(UserManager<User> users, SignInService signIn, BackgroundWork work, AuditLog audit, TimeProvider time) : PageModel
 {
     [BindProperty]
     public RegisterInput Input { get; set; } = new();
@@ -27,31 +28,29 @@ public sealed class RegisterModel(UserManager<User> users, SignInService signIn,
             return Page();
         }
 
-        var user = new User { UserName = Input.UserName.Trim(), Email = Input.Email.Trim(), DisplayName = Input.UserName.Trim(), CreatedAt = time.GetUtcNow() };
+        // Whether the address already has an account must not show, in the answer or in the work done: both
+        // cases run the same operations here — the account the address names, resolved once (it also keys
+        // the attempt budget), the policy check, the name check, one hash, one audit row, one queued item —
+        // and the account or the "you already have one" mail is made after the answer.
+        var userName = Input.UserName.Trim();
+        var email = Input.Email.Trim();
+        await signIn.BeginAccountAttemptAsync(email, cancellationToken);
+        var user = new User { UserName = userName, Email = email, DisplayName = userName, CreatedAt = time.GetUtcNow() };
         if (!await PasswordChecks.AcceptableAsync(users, user, Input.Password, ModelState, "Input.Password"))
         {
             return Page();
         }
 
-        if (await users.FindByEmailAsync(user.Email) is not null)
+        // User names are public (shares name them), so a taken one may be said at once.
+        if (await users.FindByNameAsync(userName) is not null)
         {
-            // Same answer as a new account, so the form cannot tell who has one; the owner of the
-            // address hears about it. The dummy check keeps the time the same as hashing would.
-            signIn.VerifyDummyPassword(Input.Password);
-            await mail.SendAlreadyRegisteredAsync(user.Email, cancellationToken);
-            Done = true;
+            ModelState.AddModelError("Input.UserName", "That user name is taken. Choose another.");
             return Page();
         }
 
-        var created = await users.CreateAsync(user, Input.Password);
-        if (!created.Succeeded)
-        {
-            PasswordChecks.AddErrors(ModelState, created, "Input.Password");
-            return Page();
-        }
-
-        await audit.RecordAsync(AuditKinds.Registered, user.Id, user.UserName, cancellationToken: cancellationToken);
-        await mail.SendConfirmationAsync(user, cancellationToken);
+        var passwordHash = users.PasswordHasher.HashPassword(user, Input.Password);
+        await audit.RecordAsync(AuditKinds.RegistrationRequested, null, userName, cancellationToken: cancellationToken);
+        work.EnqueueAfterResponse(HttpContext, "registration", (services, stopping) => AccountMail.CompleteRegistrationAsync(services, userName, email, passwordHash, stopping));
         Done = true;
         return Page();
     }

@@ -10,7 +10,7 @@ using Rampart.Web.Features.Sessions;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class ResetPasswordModel(UserManager<User> users, SessionService sessions, AuditLog audit) : PageModel
+public sealed class ResetPasswordModel(UserManager<User> users, SignInService signIn, SessionService sessions, AuditLog audit) : PageModel
 {
     public const string InvalidLink = "This reset link is invalid, used or expired. Ask for a new one.";
 
@@ -33,6 +33,7 @@ public sealed class ResetPasswordModel(UserManager<User> users, SessionService s
         }
 
         var user = await users.FindByIdAsync(Input.User);
+        await signIn.CountAttemptForIdAsync(user, Input.User, cancellationToken);
         if (user is null || user.DisabledAt is not null)
         {
             ModelState.AddModelError("", InvalidLink);

@@ -1,7 +1,12 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Accounts;
+
+/// <summary>An account as a lookup that must not show its existence reads it: no entity, four columns.</summary>
+public sealed record AccountRef(string Id, string? UserName, string? Email, bool IsSwitchedOff, bool ByName);
 
 public enum SignInOutcome
 {
@@ -15,24 +20,74 @@ public enum SignInOutcome
 /// <summary>
 /// Password sign-in by user name or email with the defences Identity leaves to the app: an unknown
 /// account, a disabled or locked one, and a wrong password all take the same path through one
-/// Argon2id verification and get the same answer; lockouts grow (1, 2, 4 … minutes, at most a day).
+/// Argon2id verification and get the same answer; failures are counted atomically and lockouts grow
+/// (<see cref="RampartUserManager"/>).
+/// It is also the one place that resolves which account a sign-in style request is about, and counts
+/// the attempt against that account's budget before any password is hashed.
 /// </summary>
 public sealed class SignInService(
     UserManager<User> users,
     SignInManager<User> signIn,
     IPasswordHasher<User> hasher,
-    AuditLog audit,
-    TimeProvider time)
+    ILookupNormalizer normalizer,
+    AccountAttemptLimiter attempts,
+    AuditLog audit)
 {
     /// <summary>The one message for every failed sign-in, whatever the cause.</summary>
     public const string FailureMessage = "Wrong user name or password, or the account is locked for a while. Try again later, or reset your password.";
 
-    private static readonly TimeSpan MaxLockout = TimeSpan.FromDays(1);
     private static readonly User DummyUser = new() { UserName = "dummy" };
     private static string? s_dummyHash;
 
-    /// <summary>Finds an account by user name, else by email.</summary>
-    public async Task<User?> FindByLoginAsync(string login)
+    /// <summary>
+    /// Finds the account a login names: by user name, else by email, with Identity's own normalization,
+    /// in one query whether or not an account matches (the same work either way).
+    /// </summary>
+    public async Task<User?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
+    {
+        if (Matching(login) is not { } matching)
+        {
+            return null;
+        }
+
+        var matches = await matching.Query.Take(2).ToListAsync(cancellationToken);
+        return matches.FirstOrDefault(u => u.NormalizedUserName == matching.Name) ?? matches.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The same lookup as <see cref="FindByLoginAsync"/>, reading only what a request that must not show
+    /// whether the account exists needs — so a match costs no more than no match: one row of four columns.
+    /// </summary>
+    public async Task<AccountRef?> FindAccountAsync(string login, CancellationToken cancellationToken = default)
+    {
+        if (Matching(login) is not { } matching)
+        {
+            return null;
+        }
+
+        var name = matching.Name;
+        var matches = await matching.Query.AsNoTracking()
+            .Select(u => new AccountRef(u.Id, u.UserName, u.Email, u.DisabledAt != null || u.LockedAt != null, u.NormalizedUserName == name))
+            .Take(2).ToListAsync(cancellationToken);
+        return matches.FirstOrDefault(a => a.ByName) ?? matches.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Like <see cref="BeginAttemptAsync"/>, for requests that only need to know which account a login names
+    /// (a reset request, a registration's address).
+    /// </summary>
+    public async Task<AccountRef?> BeginAccountAttemptAsync(string login, CancellationToken cancellationToken = default)
+    {
+        var account = await FindAccountAsync(login, cancellationToken);
+        await attempts.CountAsync(account is not null ? "account:" + account.Id : AttemptKey(null, login), cancellationToken);
+        return account;
+    }
+
+    /// <summary>
+    /// The one definition of "the accounts this login names": user name, else email, with Identity's
+    /// normalizer. Null for a login that names nothing (blank, or longer than any name or address).
+    /// </summary>
+    private (IQueryable<User> Query, string Name)? Matching(string login)
     {
         if (string.IsNullOrWhiteSpace(login) || login.Length > 256)
         {
@@ -40,8 +95,49 @@ public sealed class SignInService(
         }
 
         var trimmed = login.Trim();
-        return await users.FindByNameAsync(trimmed) ?? (trimmed.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(trimmed) : null);
+        var name = normalizer.NormalizeName(trimmed);
+        var email = trimmed.Contains('@', StringComparison.Ordinal) ? normalizer.NormalizeEmail(trimmed) : null;
+        return (users.Users.Where(u => u.NormalizedUserName == name || (email != null && u.NormalizedEmail == email)), name);
     }
+
+    /// <summary>
+    /// The key of an account's attempt budget: the account's id when one matched, else the login exactly
+    /// as Identity normalizes it for a lookup. So a name and an email of one account share one budget,
+    /// and spelling, case or surrounding space cannot open another.
+    /// </summary>
+    public string AttemptKey(User? user, string? login)
+    {
+        if (user is not null)
+        {
+            return "account:" + user.Id;
+        }
+
+        var trimmed = (login ?? "").Trim();
+        trimmed = trimmed.Length > 256 ? trimmed[..256] : trimmed;
+        return "unknown:" + (trimmed.Contains('@', StringComparison.Ordinal) ? normalizer.NormalizeEmail(trimmed) : normalizer.NormalizeName(trimmed));
+    }
+
+    /// <summary>
+    /// Resolves the account <paramref name="login"/> names and counts one attempt against its budget.
+    /// Throws <see cref="TooManyAttemptsException"/> (answered 429) when the budget is spent — before any hash.
+    /// </summary>
+    public async Task<User?> BeginAttemptAsync(string login, CancellationToken cancellationToken = default)
+    {
+        var user = await FindByLoginAsync(login, cancellationToken);
+        await attempts.CountAsync(AttemptKey(user, login), cancellationToken);
+        return user;
+    }
+
+    /// <summary>Counts one attempt against a known account's budget (a second factor, a password re-entered).</summary>
+    public ValueTask CountAttemptAsync(User user, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return attempts.CountAsync(AttemptKey(user, null), cancellationToken);
+    }
+
+    /// <summary>Counts one attempt against an account named by id (a reset link), known or not.</summary>
+    public ValueTask CountAttemptForIdAsync(User? user, string id, CancellationToken cancellationToken = default) =>
+        attempts.CountAsync(user is not null ? AttemptKey(user, null) : "unknown-id:" + (id.Length > 64 ? id[..64] : id), cancellationToken);
 
     /// <summary>Spends the same work as checking a real password, so "no such account" takes as long as "wrong password".</summary>
     public void VerifyDummyPassword(string password)
@@ -50,20 +146,20 @@ public sealed class SignInService(
         hasher.VerifyHashedPassword(DummyUser, s_dummyHash, password);
     }
 
-    public async Task<SignInOutcome> PasswordSignInAsync(string login, string password, bool remember)
+    public async Task<SignInOutcome> PasswordSignInAsync(string login, string password, bool remember, CancellationToken cancellationToken = default)
     {
-        var user = await FindByLoginAsync(login);
+        var user = await BeginAttemptAsync(login, cancellationToken);
         if (user is null)
         {
             VerifyDummyPassword(password);
-            await audit.RecordAsync(AuditKinds.LoginFailed, null, login, "unknown account");
+            await audit.RecordAsync(AuditKinds.LoginFailed, null, login, "unknown account", cancellationToken);
             return SignInOutcome.Failed;
         }
 
-        if (user.DisabledAt is not null || await users.IsLockedOutAsync(user))
+        if (user.IsSwitchedOff || await users.IsLockedOutAsync(user))
         {
             VerifyDummyPassword(password);
-            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.DisabledAt is null ? "locked out" : "disabled");
+            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, SwitchedOffReason(user) ?? "locked out after failed attempts", cancellationToken);
             return SignInOutcome.Failed;
         }
 
@@ -71,12 +167,12 @@ public sealed class SignInService(
         {
             if (await users.CheckPasswordAsync(user, password))
             {
-                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password reset required");
+                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password reset required", cancellationToken);
                 return SignInOutcome.MustResetPassword;
             }
 
             await users.AccessFailedAsync(user);
-            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "wrong password");
+            await RecordFailedAttemptAsync(user, "wrong password");
             return SignInOutcome.Failed;
         }
 
@@ -89,44 +185,39 @@ public sealed class SignInService(
                 await users.UpdateAsync(user);
             }
 
-            await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, remember ? "remember me" : null);
+            await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, remember ? "remember me" : null, cancellationToken);
             return SignInOutcome.Succeeded;
         }
 
         if (result.RequiresTwoFactor)
         {
-            await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "password accepted, second factor required");
+            await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "password accepted, second factor required", cancellationToken);
             return SignInOutcome.RequiresTwoFactor;
         }
 
         if (result.IsNotAllowed)
         {
-            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "email not confirmed");
+            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "email not confirmed", cancellationToken);
             return SignInOutcome.EmailNotConfirmed;
         }
 
-        if (result.IsLockedOut)
-        {
-            await GrowLockoutAsync(user);
-            return SignInOutcome.Failed;
-        }
-
-        await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "wrong password");
+        await RecordFailedAttemptAsync(user, "wrong password");
         return SignInOutcome.Failed;
     }
 
     /// <summary>
     /// The API's credential check (no cookie is issued): user name or email, password, and the
     /// authenticator code when the account has two-factor on. Same defences as the sign-in page:
-    /// one Argon2id verification whatever the cause, failures counted toward lockout, one answer.
+    /// the attempt counted against the account first, one Argon2id verification whatever the cause,
+    /// failures counted toward lockout, one answer.
     /// </summary>
-    public async Task<User?> CheckCredentialsAsync(string login, string password, string? code)
+    public async Task<User?> CheckCredentialsAsync(string login, string password, string? code, CancellationToken cancellationToken = default)
     {
-        var user = await FindByLoginAsync(login);
-        if (user is null || user.DisabledAt is not null || user.MustResetPassword || await users.IsLockedOutAsync(user) || !user.EmailConfirmed)
+        var user = await BeginAttemptAsync(login, cancellationToken);
+        if (user is null || user.IsSwitchedOff || user.MustResetPassword || await users.IsLockedOutAsync(user) || !user.EmailConfirmed)
         {
             VerifyDummyPassword(password);
-            await audit.RecordAsync(AuditKinds.LoginFailed, user?.Id, user?.UserName ?? login, "API token: account cannot sign in");
+            await audit.RecordAsync(AuditKinds.LoginFailed, user?.Id, user?.UserName ?? login, "API token: account cannot sign in", cancellationToken);
             return null;
         }
 
@@ -143,34 +234,30 @@ public sealed class SignInService(
             if (normalized.Length == 0 || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, normalized))
             {
                 await users.AccessFailedAsync(user);
-                await RecordFailedAttemptAsync(user, "API token: missing or wrong one-time code");
+                await RecordFailedAttemptAsync(user, "API token: missing, wrong or used one-time code");
                 return null;
             }
         }
 
         await users.ResetAccessFailedCountAsync(user);
-        await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "API token issued");
+        await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "API token issued", cancellationToken);
         return user;
     }
 
-    /// <summary>Audits a failed attempt Identity has already counted, and grows the lockout if it tripped.</summary>
+    /// <summary>
+    /// Audits a failed attempt that has been counted (<see cref="RampartUserManager.AccessFailedAsync"/>) on an
+    /// account that was not locked out before it, and the lockout it started, if it did.
+    /// </summary>
     public async Task RecordFailedAttemptAsync(User user, string what)
     {
         ArgumentNullException.ThrowIfNull(user);
         await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, what);
-        if (await users.IsLockedOutAsync(user))
+        if (await users.IsLockedOutAsync(user) && user.LockoutEnd is { } until)
         {
-            await GrowLockoutAsync(user);
+            await audit.RecordAsync(AuditKinds.LockedOut, user.Id, user.UserName, $"locked until {until:u} after failed attempts");
         }
     }
 
-    private async Task GrowLockoutAsync(User user)
-    {
-        // Identity has just locked the account for the base time; each further lockout doubles it.
-        var minutes = Math.Pow(2, Math.Min(user.LockoutCount, 11));
-        var duration = TimeSpan.FromMinutes(minutes) < MaxLockout ? TimeSpan.FromMinutes(minutes) : MaxLockout;
-        user.LockoutCount++;
-        await users.SetLockoutEndDateAsync(user, time.GetUtcNow() + duration);
-        await audit.RecordAsync(AuditKinds.LockedOut, user.Id, user.UserName, $"locked for {duration.TotalMinutes:0} minute(s)");
-    }
+    private static string? SwitchedOffReason(User user) =>
+        user.DisabledAt is not null ? "disabled by an administrator" : user.LockedAt is not null ? "locked by an administrator" : null;
 }

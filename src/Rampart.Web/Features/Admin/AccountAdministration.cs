@@ -8,13 +8,50 @@ using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Features.Admin;
 
-/// <summary>An account as an administrator sees it.</summary>
-public sealed record AccountSummary(string Id, string UserName, string Email, bool EmailConfirmed, bool IsAdmin, bool TwoFactor, string Status, DateTimeOffset CreatedAt, int Sessions);
+/// <summary>
+/// An account as an administrator sees it. An administrator's lock and disable (<see cref="IsLocked"/>,
+/// <see cref="IsDisabled"/>) are kept apart from the short lockout after failed guesses
+/// (<see cref="LockedOutUntil"/>), which only stops password sign-in.
+/// </summary>
+public sealed record AccountSummary(
+    string Id, string UserName, string Email, bool EmailConfirmed, bool IsAdmin, bool TwoFactor,
+    bool IsDisabled, bool IsLocked, DateTimeOffset? LockedOutUntil, bool MustResetPassword, DateTimeOffset CreatedAt, int Sessions)
+{
+    /// <summary>Every state that applies, most severe first, e.g. <c>locked by an administrator, locked out after failed sign-ins</c>.</summary>
+    public string Status
+    {
+        get
+        {
+            var states = new List<string>();
+            if (IsDisabled)
+            {
+                states.Add("disabled");
+            }
+
+            if (IsLocked)
+            {
+                states.Add("locked by an administrator");
+            }
+
+            if (LockedOutUntil is { } until)
+            {
+                states.Add($"locked out after failed sign-ins until {until:yyyy-MM-dd HH:mm} UTC");
+            }
+
+            if (MustResetPassword)
+            {
+                states.Add("must reset password");
+            }
+
+            return states.Count == 0 ? "active" : string.Join(", ", states);
+        }
+    }
+}
 
 /// <summary>
 /// What administrators (the admin pages, the setup link and the operator command line) do to
 /// accounts. One place, so the console and the UI apply the same password policy, the same hasher
-/// and the same side effects: locking or disabling ends every session at once.
+/// and the same side effects: locking or disabling ends every session and refuses every token at once.
 /// </summary>
 public sealed partial class AccountAdministration(
     UserManager<User> users,
@@ -108,6 +145,7 @@ public sealed partial class AccountAdministration(
                 u.EmailConfirmed,
                 u.TwoFactorEnabled,
                 u.DisabledAt,
+                u.LockedAt,
                 u.LockoutEnd,
                 u.MustResetPassword,
                 u.CreatedAt,
@@ -115,41 +153,59 @@ public sealed partial class AccountAdministration(
             })
             .ToListAsync(cancellationToken);
         return [.. rows.Select(u => new AccountSummary(u.Id, u.UserName ?? "", u.Email ?? "", u.EmailConfirmed, admins.Contains(u.Id), u.TwoFactorEnabled,
-            u.DisabledAt is not null ? "disabled" : u.LockoutEnd > now ? "locked" : u.MustResetPassword ? "must reset password" : "active",
-            u.CreatedAt, u.Sessions))];
+            u.DisabledAt is not null, u.LockedAt is not null, u.LockoutEnd > now ? u.LockoutEnd : null, u.MustResetPassword, u.CreatedAt, u.Sessions))];
     }
 
-    public async Task LockAsync(User user, string by, CancellationToken cancellationToken)
+    /// <summary>
+    /// An administrator's lock: no sign-in by any means, every session ended and every token refused at
+    /// once, until <see cref="UnlockAsync"/>. The account's shared and public notes stay readable.
+    /// </summary>
+    public Task LockAsync(User user, string by, CancellationToken cancellationToken) =>
+        SwitchOffAsync(user, u => u.LockedAt ??= time.GetUtcNow(), AuditKinds.AccountLocked, "locked", by, cancellationToken);
+
+    /// <summary>Ends an administrator's lock. A disable, and a lockout after failed guesses, are left as they are.</summary>
+    public Task UnlockAsync(User user, string by, CancellationToken cancellationToken) =>
+        SwitchOnAsync(user, u => u.LockedAt = null, AuditKinds.AccountUnlocked, by, cancellationToken);
+
+    /// <summary>
+    /// Disables the account: what a lock does, and its notes readable by nobody else (shared or public)
+    /// until <see cref="EnableAsync"/>.
+    /// </summary>
+    public Task DisableAsync(User user, string by, CancellationToken cancellationToken) =>
+        SwitchOffAsync(user, u => u.DisabledAt ??= time.GetUtcNow(), AuditKinds.AccountDisabled, "disabled", by, cancellationToken);
+
+    /// <summary>Enables a disabled account again. An administrator's lock is left as it is.</summary>
+    public Task EnableAsync(User user, string by, CancellationToken cancellationToken) =>
+        SwitchOnAsync(user, u => u.DisabledAt = null, AuditKinds.AccountEnabled, by, cancellationToken);
+
+    /// <summary>One path for both switches: the state set, the security stamp changed, every session ended.</summary>
+    private async Task SwitchOffAsync(User user, Action<User> set, string kind, string done, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        await users.SetLockoutEnabledAsync(user, true);
-        await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"locked by {by}", cancellationToken);
-        await audit.RecordAsync(AuditKinds.AccountLocked, user.Id, user.UserName, $"by {by}", cancellationToken);
+        set(user);
+        await users.UpdateAsync(user);
+        await users.UpdateSecurityStampAsync(user);
+        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"{done} by {by}", cancellationToken);
+        await audit.RecordAsync(kind, user.Id, user.UserName, $"by {by}", cancellationToken);
     }
 
-    /// <summary>Lets the account sign in again, whether it was locked or disabled.</summary>
-    public async Task UnlockAsync(User user, string by, CancellationToken cancellationToken)
+    private async Task SwitchOnAsync(User user, Action<User> clear, string kind, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        user.DisabledAt = null;
+        clear(user);
+        await users.UpdateAsync(user);
+        await audit.RecordAsync(kind, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    /// <summary>Ends the lockout after failed guesses now, and forgets the failures that led to it.</summary>
+    public async Task ClearLockoutAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
         user.LockoutCount = 0;
         await users.UpdateAsync(user);
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
-        await audit.RecordAsync(AuditKinds.AccountUnlocked, user.Id, user.UserName, $"by {by}", cancellationToken);
-    }
-
-    public async Task DisableAsync(User user, string by, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        user.DisabledAt = time.GetUtcNow();
-        await users.UpdateAsync(user);
-        await users.SetLockoutEnabledAsync(user, true);
-        await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
-        await users.UpdateSecurityStampAsync(user);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"disabled by {by}", cancellationToken);
-        await audit.RecordAsync(AuditKinds.AccountDisabled, user.Id, user.UserName, $"by {by}", cancellationToken);
+        await audit.RecordAsync(AuditKinds.LockoutCleared, user.Id, user.UserName, $"by {by}", cancellationToken);
     }
 
     /// <summary>Ends every session, refuses sign-in until a new password is chosen, and mails a reset link.</summary>

@@ -20,6 +20,12 @@ public sealed class UsersModel(AccountAdministration administration) : PageModel
     public Task<IActionResult> OnPostUnlockAsync(string? id, CancellationToken cancellationToken) =>
         ActAsync(id, "unlocked", u => administration.UnlockAsync(u, By, cancellationToken), cancellationToken);
 
+    public Task<IActionResult> OnPostEnableAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "enabled", u => administration.EnableAsync(u, By, cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostClearLockoutAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "lockout after failed sign-ins cleared", u => administration.ClearLockoutAsync(u, By, cancellationToken), cancellationToken);
+
     public Task<IActionResult> OnPostDisableAsync(string? id, CancellationToken cancellationToken) =>
         ActAsync(id, "disabled", u => administration.DisableAsync(u, By, cancellationToken), cancellationToken, notOnSelf: true);
 

@@ -32,8 +32,10 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddScoped<TokenService>();
-        builder.Services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        builder.Services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, context, _) =>
         {
+            // The framework fills "servers" from the request's Host; the public origin is the one answer.
+            document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = context.ApplicationServices.GetRequiredService<Hardening.PublicOrigin>().Value }];
             document.Info.Title = "Rampart API";
             document.Info.Description = "Notes and sharing. Authenticate with a personal access token: Authorization: Bearer rp_…. Errors are application/problem+json (RFC 9457).";
             return Task.CompletedTask;
@@ -116,7 +118,7 @@ public static class ApiExtensions
             return TypedResults.ValidationProblem(errors);
         }
 
-        var user = await signIn.CheckCredentialsAsync(request.UserName!, request.Password!, request.Code);
+        var user = await signIn.CheckCredentialsAsync(request.UserName!, request.Password!, request.Code, cancellationToken);
         if (user is null)
         {
             // One answer for every cause: unknown account, wrong password, missing code, locked, disabled.

@@ -12,6 +12,7 @@ public static class AuditKinds
     public const string LockedOut = "login.lockedout";
     public const string Logout = "logout";
     public const string Registered = "account.registered";
+    public const string RegistrationRequested = "account.registration.requested";
     public const string EmailConfirmed = "email.confirmed";
     public const string EmailChanged = "email.changed";
     public const string PasswordChanged = "password.changed";
@@ -26,6 +27,8 @@ public static class AuditKinds
     public const string AccountLocked = "admin.locked";
     public const string AccountUnlocked = "admin.unlocked";
     public const string AccountDisabled = "admin.disabled";
+    public const string AccountEnabled = "admin.enabled";
+    public const string LockoutCleared = "admin.lockout.cleared";
     public const string PasswordResetForced = "admin.password.reset.forced";
     public const string AdminCreated = "setup.admin.created";
     public const string AuthorizationDenied = "authorization.denied";

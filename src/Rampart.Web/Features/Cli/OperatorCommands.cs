@@ -17,7 +17,9 @@ public static class OperatorCommands
         Usage:
           users create --name NAME --email EMAIL [--admin] --password-stdin
           users list
-          users lock NAME | users unlock NAME | users disable NAME
+          users lock NAME | users unlock NAME       an administrator's lock: no sign-in, sessions and tokens ended
+          users disable NAME | users enable NAME    a lock that also hides the account's notes from everyone else
+          users clear-lockout NAME                  end the short lockout after failed sign-ins
           users reset-password NAME
           sessions revoke NAME
         """;
@@ -70,14 +72,14 @@ public static class OperatorCommands
                 return await CreateAsync(admin, rest, stdin, stdout, stderr, cancellationToken);
             case ["users", "list"]:
                 var accounts = await admin.ListAsync(cancellationToken);
-                await stdout.WriteLineAsync($"{"NAME",-32} {"EMAIL",-40} {"STATUS",-20} {"ADMIN",-5} {"2FA",-3} SESSIONS");
+                await stdout.WriteLineAsync($"{"NAME",-32} {"EMAIL",-40} {"STATUS",-28} {"ADMIN",-5} {"2FA",-3} SESSIONS");
                 foreach (var a in accounts)
                 {
-                    await stdout.WriteLineAsync($"{a.UserName,-32} {a.Email,-40} {a.Status,-20} {(a.IsAdmin ? "yes" : "no"),-5} {(a.TwoFactor ? "on" : "off"),-3} {a.Sessions}");
+                    await stdout.WriteLineAsync($"{a.UserName,-32} {a.Email,-40} {a.Status,-28} {(a.IsAdmin ? "yes" : "no"),-5} {(a.TwoFactor ? "on" : "off"),-3} {a.Sessions}");
                 }
 
                 return Done;
-            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "reset-password") or ("sessions", "revoke"):
+            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "enable" or "clear-lockout" or "reset-password") or ("sessions", "revoke"):
                 var user = await admin.FindAsync(target);
                 if (user is null)
                 {
@@ -93,7 +95,15 @@ public static class OperatorCommands
                         break;
                     case ("users", "unlock"):
                         await admin.UnlockAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName} can sign in again.");
+                        await stdout.WriteLineAsync(user.DisabledAt is null ? $"{user.UserName} is unlocked." : $"{user.UserName} is unlocked, but still disabled.");
+                        break;
+                    case ("users", "enable"):
+                        await admin.EnableAsync(user, by, cancellationToken);
+                        await stdout.WriteLineAsync(user.LockedAt is null ? $"{user.UserName} is enabled." : $"{user.UserName} is enabled, but still locked.");
+                        break;
+                    case ("users", "clear-lockout"):
+                        await admin.ClearLockoutAsync(user, by, cancellationToken);
+                        await stdout.WriteLineAsync($"{user.UserName}: the lockout after failed sign-ins is cleared.");
                         break;
                     case ("users", "disable"):
                         await admin.DisableAsync(user, by, cancellationToken);

@@ -44,7 +44,10 @@ internal sealed class OutboxMailSender(RampartDataDirectory dataDirectory, IOpti
         var message = MailMessages.Build(options.Value.From, recipient, subject, textBody);
         var folder = dataDirectory.GetSubdirectory("outbox");
         var name = $"{time.GetUtcNow():yyyyMMddTHHmmssfff}-{Guid.NewGuid():N}.eml";
-        await message.WriteToAsync(Path.Combine(folder, name), cancellationToken);
+        // Written under another name and renamed: a reader of the folder never sees half a message.
+        var partial = Path.Combine(folder, name + ".partial");
+        await message.WriteToAsync(partial, cancellationToken);
+        File.Move(partial, Path.Combine(folder, name));
     }
 }
 
@@ -86,6 +89,10 @@ public static class MailExtensions
     public static WebApplicationBuilder AddMail(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<BackgroundWorkOptions>().BindConfiguration(BackgroundWorkOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.MaxDelayMilliseconds >= o.MinDelayMilliseconds, "Rampart:BackgroundWork:MaxDelayMilliseconds must be at least MinDelayMilliseconds.").ValidateOnStart();
+        builder.Services.AddSingleton<BackgroundWork>();
+        builder.Services.AddHostedService<BackgroundWorker>();
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.SectionName}:Host"]))
         {

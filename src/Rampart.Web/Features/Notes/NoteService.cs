@@ -22,7 +22,7 @@ public enum NoteChange
 }
 
 /// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
-public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, AttachmentStore files, TimeProvider time)
+public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, AttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time)
 {
     public const int MaxTags = 10;
     public const int MaxTagLength = 32;
@@ -131,7 +131,7 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, Atta
             return (NoteChange.NotFound, false);
         }
 
-        var normalized = userName?.Trim().ToUpperInvariant();
+        var normalized = string.IsNullOrWhiteSpace(userName) ? null : normalizer.NormalizeName(userName.Trim());
         var target = string.IsNullOrEmpty(normalized) || normalized.Length > 256 ? null
             : await db.Users.Where(u => u.NormalizedUserName == normalized && u.DisabledAt == null).Select(u => u.Id).SingleOrDefaultAsync(cancellationToken);
         if (!Permissions.IsValid(permission) || target is null || target == ownerId)

@@ -25,8 +25,8 @@ public sealed class PublicNoteModel(RampartDbContext db) : PageModel
             return NotFound();
         }
 
-        var note = await db.Notes.AsNoTracking()
-            .Where(n => n.PublicSlug == slug && n.Visibility == Visibility.Public && n.Owner!.DisabledAt == null)
+        var note = await db.Public().AsNoTracking()
+            .Where(n => n.PublicSlug == slug)
             .Select(n => new { n.Title, Author = n.Owner!.DisplayName, n.UpdatedAt, n.Html })
             .SingleOrDefaultAsync(cancellationToken);
         if (note is null)

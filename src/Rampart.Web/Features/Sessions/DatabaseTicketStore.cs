@@ -78,7 +78,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
         var id = OpaqueId.Hash(key);
         var session = await db.Sessions.AsNoTracking()
             .Where(s => s.Id == id)
-            .Select(s => new { s.Ticket, s.PublicId, s.ExpiresAt, s.LastSeenAt, s.IsPersistent, Disabled = s.User!.DisabledAt != null })
+            .Select(s => new { s.Ticket, s.PublicId, s.ExpiresAt, s.LastSeenAt, s.IsPersistent, SwitchedOff = s.User!.DisabledAt != null || s.User.LockedAt != null })
             .SingleOrDefaultAsync(cancellationToken);
         if (session is null)
         {
@@ -88,7 +88,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
         var now = time.GetUtcNow();
         var settings = options.Value;
         var idle = session.IsPersistent ? settings.RememberMeIdleTimeout : settings.IdleTimeout;
-        if (session.Disabled || now >= session.ExpiresAt || now - session.LastSeenAt >= idle)
+        if (session.SwitchedOff || now >= session.ExpiresAt || now - session.LastSeenAt >= idle)
         {
             await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
             return null;
@@ -113,6 +113,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
         if (ticket?.Principal.Identity is ClaimsIdentity identity)
         {
             identity.AddClaim(new Claim(SessionClaim, session.PublicId));
+            identity.AddClaim(new Claim(Hardening.Authentication.RampartClaimTypes.Credential, "session:" + session.PublicId));
         }
 
         return ticket;

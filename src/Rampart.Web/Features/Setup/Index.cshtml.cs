@@ -9,7 +9,7 @@ namespace Rampart.Web.Features.Setup;
 
 /// <summary>The one-time page that creates the first administrator. Without the token: 404.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class IndexModel(SetupToken setupToken, AccountAdministration administration) : PageModel
+public sealed class IndexModel(SetupToken setupToken, AccountAdministration administration, SignInService signIn) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Token { get; set; }
@@ -33,6 +33,7 @@ public sealed class IndexModel(SetupToken setupToken, AccountAdministration admi
             return Page();
         }
 
+        await signIn.BeginAttemptAsync(Input.Email, cancellationToken);
         var errors = await administration.ValidateNewAccountAsync(Input.UserName, Input.Email, Input.Password);
         if (errors.Count > 0)
         {

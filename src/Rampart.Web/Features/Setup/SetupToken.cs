@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Rampart.Hardening;
 using Rampart.Web.Data;
-using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Setup;
 

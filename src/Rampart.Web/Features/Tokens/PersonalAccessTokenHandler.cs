@@ -12,7 +12,9 @@ namespace Rampart.Web.Features.Tokens;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer rp_…</c> with a personal access token: found by the SHA-256
 /// of the presented token, compared in constant time, refused when expired, revoked, or its owner is
-/// disabled or locked. It never falls back to a cookie.
+/// disabled or locked by an administrator. A lockout after failed password guesses does not touch
+/// tokens: it stops password sign-in only, so it cannot be used to cut an account's scripts off.
+/// It never falls back to a cookie.
 /// </summary>
 internal sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -46,11 +48,11 @@ internal sealed class PersonalAccessTokenHandler(
         var now = time.GetUtcNow();
         var token = await db.PersonalAccessTokens.AsNoTracking()
             .Where(t => t.TokenHash == hash)
-            .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, t.User.DisabledAt, t.User.LockoutEnd })
+            .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, SwitchedOff = t.User.DisabledAt != null || t.User.LockedAt != null })
             .SingleOrDefaultAsync(Context.RequestAborted);
         if (token is null
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.TokenHash), Encoding.ASCII.GetBytes(hash))
-            || token.RevokedAt is not null || token.ExpiresAt <= now || token.DisabledAt is not null || token.LockoutEnd > now)
+            || token.RevokedAt is not null || token.ExpiresAt <= now || token.SwitchedOff)
         {
             return AuthenticateResult.Fail("Invalid token.");
         }
@@ -65,6 +67,7 @@ internal sealed class PersonalAccessTokenHandler(
             new(ClaimTypes.NameIdentifier, token.UserId),
             new(ClaimTypes.Name, token.UserName ?? ""),
             new(TokenClaim, token.Id),
+            new(Hardening.Authentication.RampartClaimTypes.Credential, "token:" + token.Id),
         };
         claims.AddRange(token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new Claim(TokenScopes.ClaimType, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

@@ -214,6 +214,12 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LastAuthenticatorTimeStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LockedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("LockoutCount")
                         .HasColumnType("INTEGER");
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Mail;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
@@ -12,7 +13,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// the new address confirms it, so a hijacked session cannot move the account's recovery mail.
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class EmailModel(UserManager<User> users, Reauthentication reauth, AccountMail mail) : PageModel
+public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, BackgroundWork work) : PageModel
 {
     [BindProperty]
     public EmailInput Input { get; set; } = new();
@@ -47,22 +48,18 @@ public sealed class EmailModel(UserManager<User> users, Reauthentication reauth,
             return Page();
         }
 
+        await signIn.CountAttemptAsync(user, cancellationToken);
         if (!await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             ModelState.AddModelError("", "Enter your current password (or sign in again) to change your email address.");
             return Page();
         }
 
+        // Same answer and the same work whether or not the address has an account: which mail goes out (a
+        // confirmation link, or "this address already has an account" to its owner) is decided after the answer.
         var newEmail = Input.NewEmail.Trim();
-        if (await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != user.Id)
-        {
-            // Same answer as for a free address; the owner of the address hears about it instead.
-            await mail.SendAlreadyRegisteredAsync(newEmail, cancellationToken);
-        }
-        else
-        {
-            await mail.SendEmailChangeAsync(user, newEmail, cancellationToken);
-        }
+        var userId = user.Id;
+        work.EnqueueAfterResponse(HttpContext, "email change mail", (services, stopping) => AccountMail.SendEmailChangeAsync(services, userId, newEmail, stopping));
 
         Sent = true;
         return Page();

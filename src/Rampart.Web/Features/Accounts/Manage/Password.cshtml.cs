@@ -11,7 +11,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>Needs the current password; ends every other session of the account.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SessionService sessions, AuditLog audit) : PageModel
+public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, SessionService sessions, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ChangeInput Input { get; set; } = new();
@@ -35,6 +35,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
             return Page();
         }
 
+        await signInService.CountAttemptAsync(user, cancellationToken);
         if (!await users.CheckPasswordAsync(user, Input.CurrentPassword))
         {
             ModelState.AddModelError("Input.CurrentPassword", "That is not your current password.");

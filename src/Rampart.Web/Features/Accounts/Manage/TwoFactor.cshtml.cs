@@ -2,13 +2,16 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using QRCoder;
+using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>TOTP (RFC 6238) with a QR code drawn here as SVG, ten hashed single-use recovery codes.</summary>
-public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, Reauthentication reauth, AuditLog audit) : PageModel
+[EnableRateLimiting(RampartRateLimits.Auth)]
+public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, Reauthentication reauth, AuditLog audit) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to change two-factor settings.";
 
@@ -101,6 +104,8 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
             return Challenge();
         }
 
+        // A password or a one-time code may be checked here: counted like any sign-in attempt.
+        await signInService.CountAttemptAsync(user, cancellationToken);
         if (user.TwoFactorEnabled != requireEnabled || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             ModelState.AddModelError("", ReauthMessage);

@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Rampart.Web.Features.Accounts;
+
+/// <summary>
+/// Identity's sign-in manager with the one rule of an administrator's switch added where Identity asks
+/// "may this account sign in at all": a disabled or locked account is refused on every path that goes
+/// through it — password, authenticator code, recovery code — not only where a page remembers to check.
+/// </summary>
+internal sealed class RampartSignInManager(
+    UserManager<User> userManager,
+    IHttpContextAccessor contextAccessor,
+    IUserClaimsPrincipalFactory<User> claimsFactory,
+    IOptions<IdentityOptions> optionsAccessor,
+    ILogger<SignInManager<User>> logger,
+    IAuthenticationSchemeProvider schemes,
+    IUserConfirmation<User> confirmation)
+    : SignInManager<User>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
+{
+    public override async Task<bool> CanSignInAsync(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return !user.IsSwitchedOff && await base.CanSignInAsync(user);
+    }
+}
