@@ -28,8 +28,13 @@ row() { # tool, findings, verdict, seconds
   ROWS+=("$(printf '| %-44s | %-40s | %-7s | %5ss |' "$1" "$2" "$3" "$4")")
   case "$3" in pass) PASSED=$((PASSED + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; *) SKIPPED=$((SKIPPED + 1)) ;; esac
 }
-missing() { # a tool that is not there: a failure under CI, a skip elsewhere
-  if [ "${CI:-}" = "true" ]; then row "$1" "not installed: $2" FAIL 0; else row "$1" "not installed: $2" skip 0; fi
+missing() { # tool, how to install it: a failure under CI (nothing may skip there), a skip that says how elsewhere
+  if [ "${CI:-}" = "true" ]; then
+    row "$1" "not installed (CI needs it): $2" FAIL 0
+  else
+    row "$1" "not installed; to run it: $2" skip 0
+    echo "audit: $1 is not installed. To run it: $2" >&2
+  fi
 }
 summary() {
   echo
@@ -46,7 +51,12 @@ cleanup() {
 trap cleanup EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# Scanners from Debian, by name (the test command installs the rest).
+# Scanners from Debian by name when root; the Observatory from npm (no root needed), as the test command does.
+if command -v npm >/dev/null 2>&1 && [ ! -f tools/observatory/node_modules/@mdn/mdn-http-observatory/package.json ]; then
+  echo "audit: npm install @mdn/mdn-http-observatory (scripts skipped)"
+  (cd tools/observatory && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) || echo "audit: npm install failed" >&2
+  [ -d tools/observatory/node_modules/@mdn/mdn-http-observatory/conf ] && echo '{}' > tools/observatory/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
+fi
 if [ "$(id -u)" -eq 0 ]; then
   missing_pkgs=()
   for pkg in wapiti sqlmap; do dpkg -s "$pkg" >/dev/null 2>&1 || missing_pkgs+=("$pkg"); done
@@ -90,7 +100,8 @@ WEB=(dotnet run --project src/Rampart.Web -c "$CONFIG" --no-build --no-launch-pr
 for u in auditor bystander; do
   echo "$PASSWORD" | "${WEB[@]}" users create --name "$u" --email "$u@example.org" --password-stdin >>"$OUT/seed.log" 2>&1
 done
-"${WEB[@]}" --urls "http://127.0.0.1:$HTTP_PORT;https://127.0.0.1:$HTTPS_PORT" >"$OUT/app.log" 2>&1 &
+# Bound to loopback, reached by the name the certificate and the public origin give (Host filtering refuses others).
+"${WEB[@]}" --urls "http://127.0.0.1:$HTTP_PORT;https://127.0.0.1:$HTTPS_PORT" --Rampart:PublicOrigin="$BASE" >"$OUT/app.log" 2>&1 &
 APP_PID=$!
 for _ in $(seq 1 60); do curl -skf -o /dev/null "$BASE/healthz" && break; sleep 1; done
 CERT="$DATA/tls/selfsigned.crt"
@@ -186,7 +197,7 @@ PY
     row "wapiti" "no report (see wapiti.log)" FAIL $(($(date +%s) - t))
   fi
 else
-  missing "wapiti" "apt-get install wapiti"
+  missing "wapiti" "sudo apt-get install wapiti (or run this script as root, which installs it)"
 fi
 
 # ---- 3. sqlmap ---------------------------------------------------------------------------------------
@@ -250,7 +261,7 @@ if command -v sqlmap >/dev/null 2>&1; then
   [ "$failed_runs" -gt 0 ] && verdict=FAIL
   row "sqlmap $(sqlmap --version 2>/dev/null | grep -oE '[0-9]+\.[0-9.]+' | head -1) (signed in, $targets targets)" "$injectable injectable, $failed_runs without verdict" $verdict $(($(date +%s) - t))
 else
-  missing "sqlmap" "apt-get install sqlmap"
+  missing "sqlmap" "sudo apt-get install sqlmap (or run this script as root, which installs it)"
 fi
 
 # ---- 4. MDN HTTP Observatory -------------------------------------------------------------------------
@@ -264,7 +275,7 @@ if command -v node >/dev/null 2>&1 && [ -d "$OBS" ]; then
     row "MDN HTTP Observatory 1.4.8" "$(echo "$out" | tail -1)" FAIL $(($(date +%s) - t))
   fi
 else
-  missing "MDN HTTP Observatory" "run scripts/install-deps.sh"
+  missing "MDN HTTP Observatory" "apt-get install nodejs npm, then (cd tools/observatory && npm install --ignore-scripts), or run scripts/install-deps.sh"
 fi
 
 summary
