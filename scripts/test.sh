@@ -24,6 +24,8 @@ finish() {
 
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET SDK (dotnet) is required" >&2; FAILED=1; finish; }
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Many test apps at once would exhaust the inotify instances that file watchers take; polling takes none.
+export DOTNET_USE_POLLING_FILE_WATCHER=true
 
 echo "== dependencies"
 DEPS_OK=true

@@ -35,7 +35,7 @@ internal static class AccountHelpers
     public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string pageUrl, IDictionary<string, string> fields, string? formSelector = null, string? postUrl = null)
     {
         var page = await client.GetAsync(pageUrl);
-        Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET {pageUrl} answered {(int)page.StatusCode}");
+        Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET {pageUrl} answered {(int)page.StatusCode}: {await page.Content.ReadAsStringAsync()}");
         var document = await page.ReadHtmlAsync();
         var form = (IHtmlFormElement?)document.QuerySelector(formSelector ?? "main form[method=post]")
             ?? throw new InvalidOperationException($"No form on {pageUrl}");

@@ -16,6 +16,13 @@ namespace Rampart.Web.Tests;
 /// </summary>
 public sealed class RampartApp : WebApplicationFactory<Program>
 {
+    static RampartApp()
+    {
+        // Every app instance watches its configuration files and wwwroot; dozens at once exhaust the
+        // machine's inotify instances (128 by default) and a page answers 500. Polling watches nothing.
+        Environment.SetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER", "true");
+    }
+
     public const string PeerHeader = "X-Test-Peer";
 
     private readonly Dictionary<string, string?> _settings;

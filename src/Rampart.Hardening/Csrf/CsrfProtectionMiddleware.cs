@@ -120,10 +120,8 @@ internal sealed class CsrfProtectionMiddleware(
             return true;
         }
 
-        // The public origin, or the origin this request was served on — whose host has passed host
-        // filtering, so it is one the app serves, not whatever the client wrote.
-        var own = $"{request.Scheme}://{request.Host.Value}";
-        if (string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase) || string.Equals(origin, own, StringComparison.OrdinalIgnoreCase))
+        // The public origin — decided once, never from the request's Host — or a configured trusted origin.
+        if (string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

@@ -21,11 +21,11 @@ public sealed class PublicOrigin(IConfiguration configuration, IServer server, I
 
     private readonly Uri? _configured = TryParse(configuration[ConfigurationKey], out var parsed) ? parsed : null;
 
-    /// <summary>The origin, without a trailing slash, e.g. <c>https://notes.example.org</c> or <c>https://localhost:5001</c>.</summary>
-    public string Value => Origin.GetLeftPart(UriPartial.Authority);
+    /// <summary>The origin as browsers send it in <c>Origin</c>, without a trailing slash, e.g. <c>https://notes.example.org</c> or <c>https://localhost:5001</c>.</summary>
+    public string Value => Origin.IsDefaultPort ? $"{Origin.Scheme}://{Origin.IdnHost}" : $"{Origin.Scheme}://{Origin.IdnHost}:{Origin.Port}";
 
-    /// <summary>The host name of the origin (no port): the name <c>Host</c> filtering allows.</summary>
-    public string Host => Origin.Host;
+    /// <summary>The host name of the origin (no port; punycode for an international name): the name <c>Host</c> filtering allows.</summary>
+    public string Host => Origin.IdnHost;
 
     /// <summary>The origin as a URI.</summary>
     /// <remarks>Unset, it follows the server's addresses, which are final only once the server has started.</remarks>

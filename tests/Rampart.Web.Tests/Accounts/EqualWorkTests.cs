@@ -88,7 +88,7 @@ public sealed partial class EqualWorkTests
         await app.WithScopeAsync(async sp =>
         {
             var admin = sp.GetRequiredService<Rampart.Web.Features.Admin.AccountAdministration>();
-            await admin.DisableAsync((await admin.FindAsync(user.Id))!, "test", CancellationToken.None);
+            await admin.DisableAsync((await admin.FindByIdAsync(user.Id))!, "test", CancellationToken.None);
             return true;
         });
         var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());

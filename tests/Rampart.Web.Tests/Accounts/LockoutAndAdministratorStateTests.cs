@@ -172,6 +172,124 @@ public sealed class LockoutAndAdministratorStateTests
     }
 
     [Fact]
+    public async Task AnAccountLockedBetweenItsPasswordAndARecoveryCodeCannotFinishEither()
+    {
+        await using var app = NewApp();
+        var user = await app.CreateUserAsync("halfway-codes");
+        var codes = await app.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<User>>();
+            var tracked = (await users.FindByIdAsync(user.Id))!;
+            await users.ResetAuthenticatorKeyAsync(tracked);
+            await users.SetTwoFactorEnabledAsync(tracked, true);
+            return (await users.GenerateNewTwoFactorRecoveryCodesAsync(tracked, 10))!.ToList();
+        });
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        var step = await client.LoginAsync("halfway-codes", AccountHelpers.Password);
+        Assert.StartsWith("/account/login-2fa", step.Headers.Location?.OriginalString ?? "", StringComparison.Ordinal);
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "lock", "halfway-codes")).Code);
+        var redeemed = await client.SubmitFormAsync("/account/login-recovery", new Dictionary<string, string> { ["Input.Code"] = codes[0] });
+
+        Assert.NotEqual(HttpStatusCode.Redirect, redeemed.StatusCode);
+        Assert.False(await client.IsSignedInAsync());
+        Assert.Equal(10, await app.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<User>>();
+            return await users.CountRecoveryCodesAsync((await users.FindByIdAsync(user.Id))!);
+        })); // the code was not spent either
+    }
+
+    [Fact]
+    public async Task AStaleCopyOfTheRowSavedAfterALockCannotUndoIt()
+    {
+        await using var app = NewApp();
+        var user = await app.CreateUserAsync("raced");
+        var token = await app.TokenAsync("raced");
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<User>>();
+        var stale = (await users.FindByIdAsync(user.Id))!; // read before the lock, as a concurrent request would
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "lock", "raced")).Code);
+        stale.DisplayName = "saved after the lock";
+        await users.UpdateAsync(stale);
+
+        Assert.NotNull((await app.FindUserAsync("raced"))!.LockedAt);
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeAsync(app, token));
+    }
+
+    [Fact]
+    public async Task ALockSpendsResetLinksMailedBeforeIt()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("link-holder");
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await client.SubmitFormAsync("/account/forgot-password", new Dictionary<string, string> { ["Input.Login"] = "link-holder" });
+        var link = app.LatestMail("link-holder@example.org").Link!;
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "lock", "link-holder")).Code);
+        var whileLocked = await client.SubmitFormAsync(AccountHelpers.PathOf(link), new Dictionary<string, string> { ["Input.Password"] = "an intruder's passphrase 42", ["Input.ConfirmPassword"] = "an intruder's passphrase 42" });
+        Assert.Contains("invalid, used or expired", await AccountHelpers.ErrorTextAsync(whileLocked), StringComparison.Ordinal);
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "unlock", "link-holder")).Code);
+        var afterUnlock = await client.SubmitFormAsync(AccountHelpers.PathOf(link), new Dictionary<string, string> { ["Input.Password"] = "an intruder's passphrase 42", ["Input.ConfirmPassword"] = "an intruder's passphrase 42" });
+        Assert.Contains("invalid, used or expired", await AccountHelpers.ErrorTextAsync(afterUnlock), StringComparison.Ordinal);
+        Assert.True(await (await app.SignedInClientAsync("link-holder")).IsSignedInAsync()); // the password is the owner's still
+    }
+
+    [Fact]
+    public async Task AForcedResetRevokesTheAccountsTokens()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("suspect");
+        var token = await app.TokenAsync("suspect");
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "reset-password", "suspect")).Code);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeAsync(app, token));
+    }
+
+    [Fact]
+    public async Task GuessingTheCurrentPasswordFromASignedInSessionCountsTowardLockout()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("hijacked");
+        var stolen = await app.SignedInClientAsync("hijacked");
+        for (var i = 0; i < 5; i++)
+        {
+            await stolen.SubmitFormAsync("/account/manage/password", new Dictionary<string, string>
+            {
+                ["Input.CurrentPassword"] = "a guess " + i,
+                ["Input.NewPassword"] = "an intruder's passphrase 42",
+                ["Input.ConfirmPassword"] = "an intruder's passphrase 42",
+            });
+        }
+
+        // Locked out now: even the right current password is refused until the lockout ends.
+        var right = await stolen.SubmitFormAsync("/account/manage/password", new Dictionary<string, string>
+        {
+            ["Input.CurrentPassword"] = AccountHelpers.Password,
+            ["Input.NewPassword"] = "an intruder's passphrase 42",
+            ["Input.ConfirmPassword"] = "an intruder's passphrase 42",
+        });
+        Assert.Contains("not your current password", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True((await app.FindUserAsync("hijacked"))!.LockoutEnd > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task AUserNameSpelledLikeAnotherAccountsIdNeverSteersAnOperatorCommand()
+    {
+        await using var app = NewApp();
+        var chief = await app.CreateUserAsync("chief-op", admin: true);
+        await app.CreateUserAsync(chief.Id); // a name anyone could register, equal to the administrator's id
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", "disable", chief.Id)).Code);
+
+        Assert.Null((await app.FindUserAsync("chief-op"))!.DisabledAt);
+        Assert.NotNull((await app.FindUserAsync(chief.Id))!.DisabledAt);
+    }
+
+    [Fact]
     public async Task OperatorCommandsKeepTheStatesApartToo()
     {
         await using var app = NewApp();

@@ -77,6 +77,23 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task AnUnconfirmedAccountSaysSoOnlyToItsPassword()
+    {
+        await using var app = new RampartApp();
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await client.SubmitFormAsync("/account/register", Form("pending", "pending@example.org", AccountHelpers.Password));
+        app.DrainBackgroundWork();
+
+        var wrong = await client.LoginAsync("pending", "not the password at all");
+        var unknown = await client.LoginAsync("nobody-pending", "not the password at all");
+        Assert.Equal(await AccountHelpers.ErrorTextAsync(unknown), await AccountHelpers.ErrorTextAsync(wrong));
+        Assert.DoesNotContain("Confirm", await AccountHelpers.ErrorTextAsync(wrong), StringComparison.Ordinal);
+
+        var right = await client.LoginAsync("pending", AccountHelpers.Password);
+        Assert.Contains("Confirm your email address first", await AccountHelpers.ErrorTextAsync(right), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PasswordsUpTo256CharactersWithoutCompositionRulesAreAccepted()
     {
         await using var app = new RampartApp();

@@ -112,7 +112,7 @@ public sealed class SessionTests
         await app.WithScopeAsync(async sp =>
         {
             var administration = sp.GetRequiredService<AccountAdministration>();
-            await administration.DisableAsync((await administration.FindAsync(user.Id))!, "test", CancellationToken.None);
+            await administration.DisableAsync((await administration.FindByIdAsync(user.Id))!, "test", CancellationToken.None);
             return true;
         });
 

@@ -42,7 +42,7 @@ public sealed class TokenApiTests
         await app.WithScopeAsync(async sp =>
         {
             var admin = sp.GetRequiredService<AccountAdministration>();
-            await admin.DisableAsync((await admin.FindAsync(disabled.Id))!, "test", CancellationToken.None);
+            await admin.DisableAsync((await admin.FindByIdAsync(disabled.Id))!, "test", CancellationToken.None);
             return 0;
         });
 

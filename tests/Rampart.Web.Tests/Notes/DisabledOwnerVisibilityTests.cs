@@ -46,6 +46,8 @@ public sealed class DisabledOwnerVisibilityTests
     {
         async Task<string> Text(HttpClient client, string url) => await (await client.GetAsync(url)).Content.ReadAsStringAsync();
         async Task<bool> Ok(HttpClient client, string url) => (await client.GetAsync(url)).StatusCode == HttpStatusCode.OK;
+        var mine = await w.ReaderApi.PostAsJsonAsync($"/api/v1/notes/{w.SharedId}/comments", new { markdown = "to be withdrawn" });
+        var mineId = mine.StatusCode == HttpStatusCode.Created ? (await mine.ReadJsonAsync()).GetProperty("id").GetString() : "absent";
         var put = await w.WriterApi.PutAsJsonAsync($"/api/v1/notes/{w.SharedId}", new { title = $"Shared {Word} plans", markdown = "edited", visibility = "shared", version = 1 });
         var comment = await w.ReaderApi.PostAsJsonAsync($"/api/v1/notes/{w.SharedId}/comments", new { markdown = "a reply" });
 
@@ -56,6 +58,8 @@ public sealed class DisabledOwnerVisibilityTests
             ["API read of a shared note"] = await Ok(w.ReaderApi, $"/api/v1/notes/{w.SharedId}"),
             ["API comments"] = await Ok(w.ReaderApi, $"/api/v1/notes/{w.SharedId}/comments"),
             ["API comment written"] = comment.StatusCode == HttpStatusCode.Created,
+            ["API own comment deleted"] = mine.StatusCode == HttpStatusCode.Created
+                && (await w.ReaderApi.DeleteAsync($"/api/v1/notes/{w.SharedId}/comments/{mineId}")).StatusCode == HttpStatusCode.NoContent,
             ["API attachment list"] = await Ok(w.ReaderApi, $"/api/v1/notes/{w.SharedId}/attachments"),
             ["API attachment download"] = await Ok(w.ReaderApi, $"/api/v1/attachments/{w.AttachmentId}"),
             ["API edit by a writer"] = put.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict,
@@ -81,7 +85,7 @@ public sealed class DisabledOwnerVisibilityTests
         await w.App.WithScopeAsync(async sp =>
         {
             var admin = sp.GetRequiredService<AccountAdministration>();
-            await admin.DisableAsync((await admin.FindAsync("hidden-owner"))!, "test", CancellationToken.None);
+            await admin.DisableAsync((await admin.FindByNameAsync("hidden-owner"))!, "test", CancellationToken.None);
             return true;
         });
         var disabled = await WalkAsync(w);
@@ -90,7 +94,7 @@ public sealed class DisabledOwnerVisibilityTests
         await w.App.WithScopeAsync(async sp =>
         {
             var admin = sp.GetRequiredService<AccountAdministration>();
-            await admin.EnableAsync((await admin.FindAsync("hidden-owner"))!, "test", CancellationToken.None);
+            await admin.EnableAsync((await admin.FindByNameAsync("hidden-owner"))!, "test", CancellationToken.None);
             return true;
         });
         var enabled = await WalkAsync(w);
@@ -106,7 +110,7 @@ public sealed class DisabledOwnerVisibilityTests
         await w.App.WithScopeAsync(async sp =>
         {
             var admin = sp.GetRequiredService<AccountAdministration>();
-            await admin.LockAsync((await admin.FindAsync("hidden-owner"))!, "test", CancellationToken.None);
+            await admin.LockAsync((await admin.FindByNameAsync("hidden-owner"))!, "test", CancellationToken.None);
             return true;
         });
 

@@ -40,7 +40,6 @@ public static class AccountsExtensions
             .AddUserStore<RampartUserStore>()
             .AddSignInManager<RampartSignInManager>()
             .AddUserManager<RampartUserManager>()
-            .AddDefaultTokenProviders()
             .AddTokenProvider<AccountTokenProvider>(AccountTokenProvider.Name)
             .AddTokenProvider<AuthenticatorCodeProvider>(AuthenticatorCodeProvider.Name)
             .AddRampartPasswordSecurity();

@@ -35,6 +35,8 @@ internal sealed class AuthenticatorCodeProvider(RampartDbContext db, TimeProvide
     {
         ArgumentNullException.ThrowIfNull(manager);
         ArgumentNullException.ThrowIfNull(user);
+        // As people type it: "123 456" or "123-456" is the code 123456.
+        token = (token ?? "").Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
         if (token is not { Length: 6 } || !token.All(char.IsAsciiDigit))
         {
             return false;

@@ -10,7 +10,7 @@ public sealed class ConfirmEmailModel(UserManager<User> users, AuditLog audit) :
 
     public async Task OnGetAsync(string? user, string? token)
     {
-        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(token) || await users.FindByIdAsync(user) is not { } account)
+        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(token) || await users.FindByIdAsync(user) is not { IsSwitchedOff: false } account)
         {
             return;
         }

@@ -10,7 +10,7 @@ public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManag
 
     public async Task OnGetAsync(string? user, string? email, string? token, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(email) || string.IsNullOrEmpty(token) || await users.FindByIdAsync(user) is not { } account)
+        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(email) || string.IsNullOrEmpty(token) || await users.FindByIdAsync(user) is not { IsSwitchedOff: false } account)
         {
             return;
         }

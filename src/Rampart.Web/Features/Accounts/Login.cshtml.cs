@@ -34,7 +34,7 @@ public sealed class LoginModel(SignInService signIn) : PageModel
             case SignInOutcome.RequiresTwoFactor:
                 return RedirectToPage("/Accounts/LoginTwoFactor", new { returnUrl = ReturnUrls.Safe(ReturnUrl), rememberMe = Input.RememberMe });
             case SignInOutcome.EmailNotConfirmed:
-                ModelState.AddModelError("", "Confirm your email address first: open the link we mailed you. No mail? Register again with the same address to get a new one.");
+                ModelState.AddModelError("", "Confirm your email address first: open the link we mailed you. No mail? Use \"Forgot your password?\": the reset link confirms your address too.");
                 return Page();
             case SignInOutcome.MustResetPassword:
                 ModelState.AddModelError("", "An administrator asked you to choose a new password. Use \"Forgot your password?\" to get a reset link.");

@@ -37,8 +37,7 @@ public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInServic
         }
 
         await signInService.CountAttemptAsync(user, HttpContext.RequestAborted);
-        var code = Input.Code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        var result = await signIn.TwoFactorAuthenticatorSignInAsync(code, RememberMe, Input.RememberMachine);
+        var result = await signIn.TwoFactorAuthenticatorSignInAsync(Input.Code, RememberMe, Input.RememberMachine);
         if (result.Succeeded)
         {
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "authenticator code");

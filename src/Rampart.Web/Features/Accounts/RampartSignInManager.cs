@@ -24,4 +24,29 @@ internal sealed class RampartSignInManager(
         ArgumentNullException.ThrowIfNull(user);
         return !user.IsSwitchedOff && await base.CanSignInAsync(user);
     }
+
+    /// <summary>
+    /// Identity redeems a recovery code without asking <see cref="CanSignInAsync"/> or the lockout first; an
+    /// account switched off or locked out between its password and its code must not finish here either.
+    /// </summary>
+    public override async Task<SignInResult> TwoFactorRecoveryCodeSignInAsync(string recoveryCode)
+    {
+        var user = await GetTwoFactorAuthenticationUserAsync();
+        if (user is null)
+        {
+            return SignInResult.Failed;
+        }
+
+        if (!await CanSignInAsync(user))
+        {
+            return SignInResult.NotAllowed;
+        }
+
+        if (await IsLockedOut(user))
+        {
+            return SignInResult.LockedOut;
+        }
+
+        return await base.TwoFactorRecoveryCodeSignInAsync(recoveryCode);
+    }
 }

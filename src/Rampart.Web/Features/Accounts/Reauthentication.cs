@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Identity;
 using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Features.Accounts;
@@ -8,7 +7,7 @@ namespace Rampart.Web.Features.Accounts;
 /// the keyboard is the account holder: the current password, or a sign-in in this session within
 /// the last five minutes. A stolen, idle session cannot turn off the second factor.
 /// </summary>
-public sealed class Reauthentication(UserManager<User> users, SessionService sessions)
+public sealed class Reauthentication(SignInService signIn, SessionService sessions)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
@@ -16,7 +15,7 @@ public sealed class Reauthentication(UserManager<User> users, SessionService ses
     {
         if (!string.IsNullOrEmpty(currentPassword))
         {
-            return await users.CheckPasswordAsync(user, currentPassword);
+            return await signIn.VerifyCurrentPasswordAsync(user, currentPassword);
         }
 
         return await sessions.IsRecentlyAuthenticatedAsync(SessionService.CurrentSessionId(principal), Window, cancellationToken);

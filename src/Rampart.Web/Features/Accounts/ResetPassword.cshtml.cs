@@ -34,7 +34,7 @@ public sealed class ResetPasswordModel(UserManager<User> users, SignInService si
 
         var user = await users.FindByIdAsync(Input.User);
         await signIn.CountAttemptForIdAsync(user, Input.User, cancellationToken);
-        if (user is null || user.DisabledAt is not null)
+        if (user is null || user.IsSwitchedOff)
         {
             ModelState.AddModelError("", InvalidLink);
             return Page();

@@ -139,6 +139,30 @@ public sealed class SignInService(
     public ValueTask CountAttemptForIdAsync(User? user, string id, CancellationToken cancellationToken = default) =>
         attempts.CountAsync(user is not null ? AttemptKey(user, null) : "unknown-id:" + (id.Length > 64 ? id[..64] : id), cancellationToken);
 
+    /// <summary>
+    /// Checks the signed-in user's current password before a sensitive change: refused while a lockout after
+    /// failed guesses lasts (with the same hash spent), and a wrong one counted toward it — so a stolen
+    /// session cannot guess the password at the budget's pace forever.
+    /// </summary>
+    public async Task<bool> VerifyCurrentPasswordAsync(User user, string password)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (await users.IsLockedOutAsync(user))
+        {
+            VerifyDummyPassword(password);
+            return false;
+        }
+
+        if (await users.CheckPasswordAsync(user, password))
+        {
+            return true;
+        }
+
+        await users.AccessFailedAsync(user);
+        await RecordFailedAttemptAsync(user, "wrong current password");
+        return false;
+    }
+
     /// <summary>Spends the same work as checking a real password, so "no such account" takes as long as "wrong password".</summary>
     public void VerifyDummyPassword(string password)
     {
@@ -163,12 +187,14 @@ public sealed class SignInService(
             return SignInOutcome.Failed;
         }
 
-        if (user.MustResetPassword)
+        // An account that may not sign in yet (a forced reset, an unconfirmed address) says so only to someone
+        // who knows its password; to anyone else it is a failed sign-in like any other.
+        if (user.MustResetPassword || !user.EmailConfirmed)
         {
             if (await users.CheckPasswordAsync(user, password))
             {
-                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password reset required", cancellationToken);
-                return SignInOutcome.MustResetPassword;
+                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "password reset required" : "email not confirmed", cancellationToken);
+                return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
             }
 
             await users.AccessFailedAsync(user);
@@ -230,8 +256,7 @@ public sealed class SignInService(
 
         if (user.TwoFactorEnabled)
         {
-            var normalized = (code ?? "").Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-            if (normalized.Length == 0 || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, normalized))
+            if (string.IsNullOrWhiteSpace(code) || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
             {
                 await users.AccessFailedAsync(user);
                 await RecordFailedAttemptAsync(user, "API token: missing, wrong or used one-time code");

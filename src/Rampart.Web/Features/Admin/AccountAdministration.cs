@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Audit;
@@ -129,8 +130,14 @@ public sealed partial class AccountAdministration(
         return (user, []);
     }
 
-    public async Task<User?> FindAsync(string nameOrId) =>
-        await users.FindByIdAsync(nameOrId) ?? await users.FindByNameAsync(nameOrId);
+    /// <summary>The account with this id (the admin page posts ids).</summary>
+    public Task<User?> FindByIdAsync(string id) => users.FindByIdAsync(id);
+
+    /// <summary>
+    /// The account with this user name (what operators type). Never by id as well: a user name may be
+    /// spelled like another account's id, and a command must not reach the wrong account.
+    /// </summary>
+    public Task<User?> FindByNameAsync(string userName) => users.FindByNameAsync(userName);
 
     public async Task<List<AccountSummary>> ListAsync(CancellationToken cancellationToken)
     {
@@ -160,41 +167,63 @@ public sealed partial class AccountAdministration(
     /// An administrator's lock: no sign-in by any means, every session ended and every token refused at
     /// once, until <see cref="UnlockAsync"/>. The account's shared and public notes stay readable.
     /// </summary>
-    public Task LockAsync(User user, string by, CancellationToken cancellationToken) =>
-        SwitchOffAsync(user, u => u.LockedAt ??= time.GetUtcNow(), AuditKinds.AccountLocked, "locked", by, cancellationToken);
+    public Task LockAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return SwitchAsync(user, on: false, s => s.SetProperty(u => u.LockedAt, u => u.LockedAt ?? now), AuditKinds.AccountLocked, "locked", by, cancellationToken);
+    }
 
     /// <summary>Ends an administrator's lock. A disable, and a lockout after failed guesses, are left as they are.</summary>
     public Task UnlockAsync(User user, string by, CancellationToken cancellationToken) =>
-        SwitchOnAsync(user, u => u.LockedAt = null, AuditKinds.AccountUnlocked, by, cancellationToken);
+        SwitchAsync(user, on: true, s => s.SetProperty(u => u.LockedAt, (DateTimeOffset?)null), AuditKinds.AccountUnlocked, "unlocked", by, cancellationToken);
 
     /// <summary>
     /// Disables the account: what a lock does, and its notes readable by nobody else (shared or public)
     /// until <see cref="EnableAsync"/>.
     /// </summary>
-    public Task DisableAsync(User user, string by, CancellationToken cancellationToken) =>
-        SwitchOffAsync(user, u => u.DisabledAt ??= time.GetUtcNow(), AuditKinds.AccountDisabled, "disabled", by, cancellationToken);
+    public Task DisableAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return SwitchAsync(user, on: false, s => s.SetProperty(u => u.DisabledAt, u => u.DisabledAt ?? now), AuditKinds.AccountDisabled, "disabled", by, cancellationToken);
+    }
 
     /// <summary>Enables a disabled account again. An administrator's lock is left as it is.</summary>
     public Task EnableAsync(User user, string by, CancellationToken cancellationToken) =>
-        SwitchOnAsync(user, u => u.DisabledAt = null, AuditKinds.AccountEnabled, by, cancellationToken);
+        SwitchAsync(user, on: true, s => s.SetProperty(u => u.DisabledAt, (DateTimeOffset?)null), AuditKinds.AccountEnabled, "enabled", by, cancellationToken);
 
-    /// <summary>One path for both switches: the state set, the security stamp changed, every session ended.</summary>
-    private async Task SwitchOffAsync(User user, Action<User> set, string kind, string done, string by, CancellationToken cancellationToken)
+    /// <summary>
+    /// One path for both switches. The state is written by one UPDATE (with a new security and concurrency
+    /// stamp when switching off), so a concurrent save of the same row can neither lose it nor make it
+    /// fail quietly. Switching off also ends every session and spends every unused reset or confirmation
+    /// link, so a link mailed before the lock cannot take the account over while it is locked.
+    /// </summary>
+    private async Task SwitchAsync(User user, bool on, Action<UpdateSettersBuilder<User>> state, string kind, string done, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        set(user);
-        await users.UpdateAsync(user);
-        await users.UpdateSecurityStampAsync(user);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"{done} by {by}", cancellationToken);
-        await audit.RecordAsync(kind, user.Id, user.UserName, $"by {by}", cancellationToken);
-    }
+        var id = user.Id;
+        var stamp = Guid.NewGuid().ToString("N");
+        await db.Users.Where(u => u.Id == id).ExecuteUpdateAsync(s =>
+        {
+            state(s);
+            s.SetProperty(u => u.ConcurrencyStamp, stamp);
+            if (!on)
+            {
+                s.SetProperty(u => u.SecurityStamp, stamp);
+            }
+        }, cancellationToken);
+        if (db.Entry(user).State != EntityState.Detached)
+        {
+            await db.Entry(user).ReloadAsync(cancellationToken);
+        }
 
-    private async Task SwitchOnAsync(User user, Action<User> clear, string kind, string by, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        clear(user);
-        await users.UpdateAsync(user);
-        await audit.RecordAsync(kind, user.Id, user.UserName, $"by {by}", cancellationToken);
+        if (!on)
+        {
+            var now = time.GetUtcNow();
+            await db.AccountTokens.Where(t => t.UserId == id && t.UsedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), cancellationToken);
+            await sessions.RevokeAllAsync(id, keepSessionId: null, $"{done} by {by}", cancellationToken);
+        }
+
+        await audit.RecordAsync(kind, id, user.UserName, $"by {by}", cancellationToken);
     }
 
     /// <summary>Ends the lockout after failed guesses now, and forgets the failures that led to it.</summary>
@@ -208,7 +237,7 @@ public sealed partial class AccountAdministration(
         await audit.RecordAsync(AuditKinds.LockoutCleared, user.Id, user.UserName, $"by {by}", cancellationToken);
     }
 
-    /// <summary>Ends every session, refuses sign-in until a new password is chosen, and mails a reset link.</summary>
+    /// <summary>Ends every session, revokes every token, refuses sign-in until a new password is chosen, and mails a reset link.</summary>
     public async Task ForcePasswordResetAsync(User user, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -216,6 +245,9 @@ public sealed partial class AccountAdministration(
         await users.UpdateAsync(user);
         await users.UpdateSecurityStampAsync(user);
         await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"password reset forced by {by}", cancellationToken);
+        // A forced reset is what one does on a suspected compromise: the tokens issued so far may be the intruder's.
+        var now = time.GetUtcNow();
+        await db.PersonalAccessTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
         if (user.Email is not null)
         {
             await mail.SendPasswordResetAsync(user, cancellationToken);

@@ -37,7 +37,7 @@ public sealed class UsersModel(AccountAdministration administration) : PageModel
 
     private async Task<IActionResult> ActAsync(string? id, string done, Func<Accounts.User, Task> action, CancellationToken cancellationToken, bool notOnSelf = false)
     {
-        if (string.IsNullOrEmpty(id) || await administration.FindAsync(id) is not { } user)
+        if (string.IsNullOrEmpty(id) || await administration.FindByIdAsync(id) is not { } user)
         {
             return NotFound();
         }

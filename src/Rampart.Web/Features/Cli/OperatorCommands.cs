@@ -80,7 +80,7 @@ public static class OperatorCommands
 
                 return Done;
             case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "enable" or "clear-lockout" or "reset-password") or ("sessions", "revoke"):
-                var user = await admin.FindAsync(target);
+                var user = await admin.FindByNameAsync(target);
                 if (user is null)
                 {
                     await stderr.WriteLineAsync($"No account named '{target}'.");

@@ -84,8 +84,9 @@ public sealed class CommentService(Data.RampartDbContext db, Hardening.Sanitizin
     }
 
     public async Task<bool> DeleteAsync(string userId, string noteId, string commentId, CancellationToken cancellationToken) =>
-        await db.Comments.Where(c => c.Id == commentId && c.NoteId == noteId && (c.AuthorId == userId || c.Note!.OwnerId == userId)
-                && (c.Note!.OwnerId == userId || c.Note.Shares.Any(s => s.UserId == userId)))
+        await db.Comments.Where(c => c.Id == commentId && c.NoteId == noteId
+                && db.Readable(userId).Any(n => n.Id == c.NoteId)
+                && (c.AuthorId == userId || db.Owned(userId).Any(n => n.Id == c.NoteId)))
             .ExecuteDeleteAsync(cancellationToken) == 1;
 
     public static string? Validate(string? text) =>

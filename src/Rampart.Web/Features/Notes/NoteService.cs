@@ -154,18 +154,18 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, Atta
     }
 
     public async Task<bool> UnshareAsync(string ownerId, string id, string userId, CancellationToken cancellationToken) =>
-        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && s.Note!.OwnerId == ownerId).ExecuteDeleteAsync(cancellationToken) == 1;
+        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && db.Owned(ownerId).Any(n => n.Id == s.NoteId)).ExecuteDeleteAsync(cancellationToken) == 1;
 
     public sealed record ShareView(string UserId, string UserName, string Permission);
 
     public Task<List<ShareView>> SharesAsync(string ownerId, string id, CancellationToken cancellationToken) =>
-        db.NoteShares.Where(s => s.NoteId == id && s.Note!.OwnerId == ownerId)
+        db.NoteShares.Where(s => s.NoteId == id && db.Owned(ownerId).Any(n => n.Id == s.NoteId))
             .OrderBy(s => s.User!.UserName).Select(s => new ShareView(s.UserId, s.User!.UserName!, s.Permission)).ToListAsync(cancellationToken);
 
     /// <summary>Deletes a note the user owns; its shares, comments and attachments go with it, files included.</summary>
     public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken)
     {
-        var storageNames = await db.Attachments.Where(a => a.NoteId == id && a.Note!.OwnerId == userId).Select(a => a.StorageName).ToListAsync(cancellationToken);
+        var storageNames = await db.Attachments.Where(a => a.NoteId == id && db.Owned(userId).Any(n => n.Id == a.NoteId)).Select(a => a.StorageName).ToListAsync(cancellationToken);
         if (await db.Owned(userId).Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) != 1)
         {
             return false;

@@ -36,7 +36,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
         }
 
         await signInService.CountAttemptAsync(user, cancellationToken);
-        if (!await users.CheckPasswordAsync(user, Input.CurrentPassword))
+        if (!await signInService.VerifyCurrentPasswordAsync(user, Input.CurrentPassword))
         {
             ModelState.AddModelError("Input.CurrentPassword", "That is not your current password.");
             return Page();

@@ -64,8 +64,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
 
     public Task<IActionResult> OnPostEnableAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
     {
-        var code = (Input.Code ?? "").Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
+        if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, Input.Code ?? ""))
         {
             ModelState.AddModelError("Input.Code", "That code is not right. Check the time on your device; codes change every 30 seconds.");
             return;
