@@ -6,6 +6,8 @@
 #   2. wapiti (Debian), signed in as a seeded user, over the whole site: no finding of medium or higher;
 #   3. sqlmap (Debian), signed in, against every API parameter and every form: nothing injectable;
 #   4. the MDN HTTP Observatory (npm) grade: score >= 100.
+# --provider Postgres runs it against the app on a throwaway PostgreSQL it starts and stops itself;
+# --only picks gates (CI runs all of them on SQLite, then sqlmap again on PostgreSQL).
 # Every tool is time-bounded so the whole audit stays under 15 minutes. Prints one summary table and,
 # last, "N passed, N failed, N skipped" (one per gate); exits non-zero when a gate fails.
 # The app runs with the rate limits raised: scanners send thousands of requests from one address, and
@@ -13,6 +15,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+PROVIDER=Sqlite ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --provider) PROVIDER=${2:-}; shift 2 ;;
+    --only) ONLY=${2:-}; shift 2 ;; # comma-separated: build,wapiti,sqlmap,observatory
+    *) echo "usage: scripts/audit.sh [--provider Sqlite|Postgres] [--only build,wapiti,sqlmap,observatory]" >&2; exit 2 ;;
+  esac
+done
+case "$PROVIDER" in Sqlite|Postgres) ;; *) echo "audit: --provider is Sqlite or Postgres" >&2; exit 2 ;; esac
+wants() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 CONFIG=${CONFIGURATION:-Release}
 OUT=${AUDIT_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/rampart-audit.XXXXXX")}
 mkdir -p "$OUT"
@@ -38,7 +50,7 @@ missing() { # tool, how to install it: a failure under CI (nothing may skip ther
 }
 summary() {
   echo
-  echo "== audit summary ($(($(date +%s) - START)) s; reports in $OUT)"
+  echo "== audit summary on $PROVIDER ($(($(date +%s) - START)) s; reports in $OUT)"
   printf '| %-44s | %-40s | %-7s | %6s |\n' tool findings verdict time
   printf '|%s|%s|%s|%s|\n' "----------------------------------------------" "------------------------------------------" "---------" "--------"
   printf '%s\n' "${ROWS[@]}"
@@ -46,6 +58,7 @@ summary() {
 }
 cleanup() {
   [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null
+  declare -F pg_stop >/dev/null && pg_stop
   return 0
 }
 trap cleanup EXIT
@@ -67,6 +80,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 # ---- 1. build with analyzers, NuGet vulnerability audit -------------------------------------------
+if wants build; then
 t=$(date +%s)
 if dotnet build Rampart.slnx -c "$CONFIG" -nologo -clp:NoSummary >"$OUT/build.log" 2>&1; then
   row "build: .NET analyzers, Security rules as errors" "0 errors, 0 warnings as errors" pass $(($(date +%s) - t))
@@ -90,9 +104,20 @@ elif ! grep -q 'Newtonsoft.Json' "$OUT/canary.log"; then
 else
   row "dotnet list package --vulnerable" "0 vulnerable (canary flagged: data present)" pass $(($(date +%s) - t))
 fi
+fi # wants build
 
 # ---- the app, seeded --------------------------------------------------------------------------------
 mkdir -p "$DATA"
+if [ "$PROVIDER" = Postgres ]; then
+  source scripts/lib-postgres.sh
+  if ! pg_start "$OUT/postgres"; then
+    row "start PostgreSQL" "no server could be started (apt-get install postgresql postgresql-contrib)" FAIL 0
+    summary; exit 1
+  fi
+  "$(pg_bin)/psql" "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE rampart" >/dev/null
+  export Rampart__Database__Provider=Postgres ConnectionStrings__Rampart="$PG_SERVER;Database=rampart"
+  echo "audit: on PostgreSQL (port $PG_PORT)"
+fi
 export Rampart__DataDirectory="$DATA" ASPNETCORE_ENVIRONMENT=Production
 export Rampart__Hardening__RateLimits__AuthPerAccount=1000000 Rampart__Hardening__RateLimits__AuthPerIp=1000000
 export Rampart__Hardening__RateLimits__ApiPerCredential=100000000 Rampart__Hardening__RateLimits__ApiPerIp=100000000
@@ -152,6 +177,7 @@ echo "audit: app on $BASE, note $NOTE, signed in as auditor"
 
 
 # ---- 2. wapiti ---------------------------------------------------------------------------------------
+if wants wapiti; then
 t=$(date +%s)
 if command -v wapiti >/dev/null 2>&1; then
   # The antiforgery token is not attacked, so every form wapiti fills reaches its handler with a valid
@@ -199,8 +225,10 @@ PY
 else
   missing "wapiti" "sudo apt-get install wapiti (or run this script as root, which installs it)"
 fi
+fi # wants wapiti
 
 # ---- 3. sqlmap ---------------------------------------------------------------------------------------
+if wants sqlmap; then
 t=$(date +%s)
 if command -v sqlmap >/dev/null 2>&1; then
   seed || { row "sqlmap: seed again after wapiti" "could not seed or sign in" FAIL 0; summary; exit 1; }
@@ -263,8 +291,10 @@ if command -v sqlmap >/dev/null 2>&1; then
 else
   missing "sqlmap" "sudo apt-get install sqlmap (or run this script as root, which installs it)"
 fi
+fi # wants sqlmap
 
 # ---- 4. MDN HTTP Observatory -------------------------------------------------------------------------
+if wants observatory; then
 t=$(date +%s)
 OBS=tools/observatory/node_modules/@mdn/mdn-http-observatory
 if command -v node >/dev/null 2>&1 && [ -d "$OBS" ]; then
@@ -277,6 +307,7 @@ if command -v node >/dev/null 2>&1 && [ -d "$OBS" ]; then
 else
   missing "MDN HTTP Observatory" "apt-get install nodejs npm, then (cd tools/observatory && npm install --ignore-scripts), or run scripts/install-deps.sh"
 fi
+fi # wants observatory
 
 summary
 [ "$FAILED" -eq 0 ]

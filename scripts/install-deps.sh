@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
-# machine reaches: curl, Node.js/npm and Chromium from Debian, the MDN HTTP Observatory and axe-core from npm.
+# machine reaches: curl, Node.js/npm, Chromium and PostgreSQL from Debian, the MDN HTTP Observatory and axe-core from npm.
 # Idempotent: what is already there is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,10 @@ fi
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 [ -x /usr/bin/chromium ] || apt_install chromium
+
+# PostgreSQL (with contrib: unaccent) for the second run of the web tests, which starts its own throwaway server.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ -d /usr/share/postgresql ] && ls /usr/share/postgresql/*/extension/unaccent.control >/dev/null 2>&1 \
+  || apt_install postgresql postgresql-contrib
 
 if [ ! -f tools/observatory/node_modules/@mdn/mdn-http-observatory/package.json ]; then
   echo "install-deps: npm install @mdn/mdn-http-observatory (scripts skipped)"

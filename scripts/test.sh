@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rampart's test command (README): on a machine with only the .NET SDK it installs what the tests
-# need, builds with the analyzers, checks formatting, runs every test project, then starts the app
+# need, builds with the analyzers, checks formatting, runs every test project (the web tests twice: on
+# SQLite, then on a throwaway PostgreSQL it starts and stops itself), then starts the app
 # for real (Kestrel, self-signed HTTPS) and checks it from outside: the redirect, the headers, and
 # the MDN HTTP Observatory grade. Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
@@ -63,6 +64,28 @@ if [ "$t_passed" -eq 0 ] && [ "$t_failed" -eq 0 ]; then
 fi
 PASSED=$((PASSED + t_passed)); FAILED=$((FAILED + t_failed)); SKIPPED=$((SKIPPED + t_skipped))
 echo "  test projects: $t_passed passed, $t_failed failed, $t_skipped skipped"
+
+echo "== the web tests again, on PostgreSQL (a throwaway server on a loopback port)"
+source scripts/lib-postgres.sh
+trap pg_stop EXIT
+if pg_start "$LOG_DIR/postgres"; then
+  RAMPART_TEST_POSTGRES="$PG_SERVER" dotnet test --project tests/Rampart.Web.Tests -c "$CONFIG" --no-build 2>&1 | tee "$LOG_DIR/test-postgres.log" \
+    | grep -E '^(failed |/.*\) (passed|failed))|^  (Assert|Expected|Actual|at Rampart)' || true
+  pg_stop
+  read -r p_failed p_passed p_skipped < <(awk '
+    /^[[:space:]]*failed: [0-9]+/    { f += $2 }
+    /^[[:space:]]*succeeded: [0-9]+/ { p += $2 }
+    /^[[:space:]]*skipped: [0-9]+/   { s += $2 }
+    END { print f+0, p+0, s+0 }' "$LOG_DIR/test-postgres.log")
+  if [ "$p_passed" -eq 0 ] && [ "$p_failed" -eq 0 ]; then
+    tail -20 "$LOG_DIR/test-postgres.log"
+    p_failed=1
+  fi
+  PASSED=$((PASSED + p_passed)); FAILED=$((FAILED + p_failed)); SKIPPED=$((SKIPPED + p_skipped))
+  echo "  web tests on PostgreSQL: $p_passed passed, $p_failed failed, $p_skipped skipped"
+else
+  skip "web tests on PostgreSQL" "no PostgreSQL server could be started (apt-get install postgresql postgresql-contrib)"
+fi
 
 echo "== the app for real: dotnet run, Kestrel, self-signed HTTPS"
 bash scripts/smoke.sh "$CONFIG" "$DEPS_OK" > "$LOG_DIR/smoke.out" 2>&1

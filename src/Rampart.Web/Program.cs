@@ -38,7 +38,7 @@ app.MapNotesApi();
 app.MapSearchApi();
 app.MapAttachmentsApi();
 
-await app.MigrateDatabaseAsync();
+await app.Services.MigrateDatabaseAsync();
 if (command)
 {
     return await OperatorCommands.RunAsync(app.Services, args, Console.In, Console.Out, Console.Error);

@@ -20,11 +20,13 @@ public sealed class HealthTests : IClassFixture<RampartAppFixture>
     }
 
     [Fact]
-    public async Task ReadinessChecksTheDatabaseFileInTheDataDirectory()
+    public async Task ReadinessChecksTheConfiguredDatabase()
     {
-        await _app.CreateClient().GetAsync("/readyz");
+        var ready = await _app.CreateClient().GetAsync("/readyz");
 
-        Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "rampart.db")));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        // SQLite: a file in the data directory; PostgreSQL: nothing of the database on the local disk.
+        Assert.Equal(!RampartApp.OnPostgres, File.Exists(Path.Combine(_app.DataDirectory, "rampart.db")));
     }
 
     [Theory]

@@ -33,6 +33,14 @@ public sealed class RampartApp : WebApplicationFactory<Program>
 
     private readonly Action<IServiceCollection>? _configureServices;
 
+    private readonly string? _database;
+
+    /// <summary>The database connection string this app uses (PostgreSQL runs only), so a second app can share it.</summary>
+    public string? ConnectionString => _database is null ? null : $"{TestDatabase.PostgresServer};Database={_database}";
+
+    /// <summary>True when this run's tests use PostgreSQL (<c>RAMPART_TEST_POSTGRES</c> names a server).</summary>
+    public static bool OnPostgres => TestDatabase.PostgresServer is not null;
+
     public RampartApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, bool persistentKeys = false, bool keepDataDirectory = false, TimeProvider? time = null, Action<IServiceCollection>? configureServices = null)
     {
         _configureServices = configureServices;
@@ -45,9 +53,19 @@ public sealed class RampartApp : WebApplicationFactory<Program>
             ["Rampart:DataDirectory"] = DataDirectory,
             ["Rampart:PublicOrigin"] = "https://localhost",
             // Mail queued by a request waits a random moment in production; the tests read it at once.
-            ["Rampart:BackgroundWork:MinDelayMilliseconds"] = "0",
-            ["Rampart:BackgroundWork:MaxDelayMilliseconds"] = "0",
+            ["Rampart:Jobs:MinDelayMilliseconds"] = "0",
+            ["Rampart:Jobs:MaxDelayMilliseconds"] = "0",
         };
+        if (TestDatabase.PostgresServer is { } server)
+        {
+            // One database per app on the shared server, named after the data directory so a restart on the
+            // same directory finds the same data; dropped with the directory.
+            _database = TestDatabase.NameFor(DataDirectory);
+            TestDatabase.Create(server, _database);
+            _settings["Rampart:Database:Provider"] = "Postgres";
+            _settings["ConnectionStrings:Rampart"] = $"{server};Database={_database}";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
@@ -115,6 +133,11 @@ public sealed class RampartApp : WebApplicationFactory<Program>
         if (_keepDataDirectory)
         {
             return;
+        }
+
+        if (_database is not null)
+        {
+            TestDatabase.Drop(TestDatabase.PostgresServer!, _database);
         }
 
         try

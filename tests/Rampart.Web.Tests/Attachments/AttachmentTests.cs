@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rampart.Testing;
+using Rampart.Web.Data;
 using Rampart.Web.Features.Attachments;
 
 namespace Rampart.Web.Tests.Attachments;
@@ -74,7 +76,7 @@ public sealed class AttachmentTests
         var response = await UploadAsync(api, noteId, content, "innocent.png", "image/png");
         Assert.True(response.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{what}: {(int)response.StatusCode}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-        Assert.Empty(Directory.GetFiles(Path.Combine(app.DataDirectory, "attachments")));
+        Assert.Empty(StoredBytes(app));
         Assert.Empty((await (await api.GetAsync($"/api/v1/notes/{noteId}/attachments")).ReadJsonAsync()).EnumerateArray());
     }
 
@@ -99,7 +101,7 @@ public sealed class AttachmentTests
         Assert.Equal("application/problem+json", over.Content.Headers.ContentType!.MediaType);
         var huge = await UploadAsync(api, noteId, new byte[200_000], "huge.txt"); // past the request limit too
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
-        Assert.Single(Directory.GetFiles(Path.Combine(app.DataDirectory, "attachments")));
+        Assert.Single(StoredBytes(app));
     }
 
     [Fact]
@@ -137,9 +139,10 @@ public sealed class AttachmentTests
         var attachment = await response.ReadJsonAsync();
         Assert.Equal(cleaned, attachment.GetProperty("fileName").GetString());
 
-        // On disk: one file, named by the store (32 hex digits), inside the attachments folder; nothing else anywhere.
-        var stored = Assert.Single(Directory.GetFiles(app.DataDirectory, "*", SearchOption.AllDirectories), f => f.Contains($"{Path.DirectorySeparatorChar}attachments{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
-        Assert.Matches("^[0-9a-f]{32}$", Path.GetFileName(stored));
+        // Stored under a name the store made (32 hex digits for a file; the attachment's id in the database), nothing else anywhere.
+        var stored = Assert.Single(StoredBytes(app));
+        Assert.Matches(RampartApp.OnPostgres ? "^[A-Za-z0-9_-]{22}$" : "^[0-9a-f]{32}$", Path.GetFileName(stored));
+        Assert.DoesNotContain(Directory.GetFiles(app.DataDirectory, "*", SearchOption.AllDirectories), f => f.Contains("attachments", StringComparison.Ordinal) && !f.EndsWith(stored, StringComparison.Ordinal));
         var download = await api.GetAsync(attachment.GetProperty("url").GetString());
         Assert.Equal("attachment", download.Content.Headers.ContentDisposition!.DispositionType);
         Assert.Equal(cleaned, download.Content.Headers.ContentDisposition.FileNameStar);
@@ -204,7 +207,7 @@ public sealed class AttachmentTests
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"/api/v1/notes/{noteId}/attachments", Form(Png, "c.png"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.DeleteAsync(url)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.ApiClient().GetAsync(url)).StatusCode);
-        Assert.Single(Directory.GetFiles(Path.Combine(app.DataDirectory, "attachments")));
+        Assert.Single(StoredBytes(app));
 
         Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/v1/notes/{noteId}/shares/{(await app.FindUserAsync("hal"))!.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync(url)).StatusCode); // unshared: gone for them at once
@@ -217,13 +220,12 @@ public sealed class AttachmentTests
         await using var _ = app;
         var first = (await (await UploadAsync(api, noteId, Png, "a.png")).ReadJsonAsync()).GetProperty("url").GetString()!;
         await UploadAsync(api, noteId, Png, "b.png");
-        var folder = Path.Combine(app.DataDirectory, "attachments");
-        Assert.Equal(2, Directory.GetFiles(folder).Length);
+        Assert.Equal(2, StoredBytes(app).Length);
         Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync(first)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync(first)).StatusCode);
-        Assert.Single(Directory.GetFiles(folder));
+        Assert.Single(StoredBytes(app));
         Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v1/notes/{noteId}")).StatusCode);
-        Assert.Empty(Directory.GetFiles(folder));
+        Assert.Empty(StoredBytes(app));
     }
 
     [Fact]
@@ -308,5 +310,20 @@ public sealed class AttachmentTests
             Assert.Empty(page.QuerySelectorAll("main script, main iframe, main svg, main img, main object"));
             Assert.DoesNotContain(page.All.SelectMany(e => e.Attributes), a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase));
         }
+    }
+
+    /// <summary>
+    /// What the attachment store holds: the files in the data directory's attachments folder (SQLite), or the
+    /// attachments that have chunk rows (PostgreSQL).
+    /// </summary>
+    private static string[] StoredBytes(RampartApp app)
+    {
+        if (RampartApp.OnPostgres)
+        {
+            return app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().AttachmentChunks.Select(c => c.AttachmentId).Distinct().ToArrayAsync()).GetAwaiter().GetResult();
+        }
+
+        var folder = Path.Combine(app.DataDirectory, "attachments");
+        return Directory.Exists(folder) ? Directory.GetFiles(folder) : [];
     }
 }

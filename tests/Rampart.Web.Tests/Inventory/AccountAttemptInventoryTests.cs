@@ -209,7 +209,7 @@ public sealed class AccountAttemptInventoryTests
 
     private static Task<Scenario> SetupAsync(RampartApp app)
     {
-        var token = app.Services.GetRequiredService<SetupToken>().Issue();
+        var token = app.Services.GetRequiredService<SetupToken>().IssueAsync().GetAwaiter().GetResult()!;
         Task<HttpResponseMessage> Attempt(string email, IReadOnlyDictionary<string, string> extra, string peer) =>
             PostFormAsync(app.CreateBrowserLikeClient(), $"/setup?token={token}", "", peer, new(extra)
             {

@@ -26,7 +26,8 @@ public sealed class DisplayNameXssTests
         var baselineScripts = baseline.QuerySelectorAll("script").Length;
         var browser = await app.SignedInClientAsync("yara");
 
-        foreach (var payload in XssAssertions.Corpus)
+        // Display names are at most 100 characters (the column's limit; the form refuses more).
+        foreach (var payload in XssAssertions.Corpus.Where(p => p.Length <= 100))
         {
             await app.WithScopeAsync(async services =>
             {

@@ -142,7 +142,9 @@ public sealed class SqlInjectionTests
     private static Task<string> CountsAsync(RampartApp app) => app.WithScopeAsync(async services =>
     {
         var db = services.GetRequiredService<RampartDbContext>();
-        var tables = await db.Database.SqlQuery<string>($"SELECT name AS \"Value\" FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name").ToListAsync();
+        var tables = RampartApp.OnPostgres
+            ? await db.Database.SqlQuery<string>($"SELECT table_name::text AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' UNION ALL SELECT trigger_name::text FROM information_schema.triggers ORDER BY 1").ToListAsync()
+            : await db.Database.SqlQuery<string>($"SELECT name AS \"Value\" FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name").ToListAsync();
         return $"users={await db.Users.CountAsync()} notes={await db.Notes.CountAsync()} shares={await db.NoteShares.CountAsync()} comments={await db.Comments.CountAsync()} schema={string.Join(',', tables)}";
     });
 }

@@ -10,7 +10,7 @@ namespace Rampart.Web.Features.Accounts;
 
 /// <summary>Answers the same whether or not the account exists.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class ForgotPasswordModel(SignInService signIn, BackgroundWork work, AuditLog audit) : PageModel
+public sealed class ForgotPasswordModel(SignInService signIn, JobScheduler jobs, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ForgotInput Input { get; set; } = new();
@@ -35,7 +35,7 @@ public sealed class ForgotPasswordModel(SignInService signIn, BackgroundWork wor
         await audit.RecordAsync(AuditKinds.PasswordResetRequested, eligible ? account!.Id : null, eligible ? account!.UserName : Input.Login,
             eligible ? null : "no account that can reset", cancellationToken);
         var userId = eligible ? account!.Id : null;
-        work.EnqueueAfterResponse(HttpContext, "password reset mail", (services, stopping) => AccountMail.SendPasswordResetAsync(services, userId, stopping));
+        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.PasswordReset, new PasswordResetJob(userId), cancellationToken);
 
         Sent = true;
         return Page();

@@ -10,7 +10,7 @@ using Rampart.Web.Features.Mail;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class RegisterModel(UserManager<User> users, SignInService signIn, BackgroundWork work, AuditLog audit, TimeProvider time) : PageModel
+public sealed class RegisterModel(UserManager<User> users, SignInService signIn, JobScheduler jobs, AuditLog audit, TimeProvider time) : PageModel
 {
     [BindProperty]
     public RegisterInput Input { get; set; } = new();
@@ -50,7 +50,7 @@ public sealed class RegisterModel(UserManager<User> users, SignInService signIn,
 
         var passwordHash = users.PasswordHasher.HashPassword(user, Input.Password);
         await audit.RecordAsync(AuditKinds.RegistrationRequested, null, userName, cancellationToken: cancellationToken);
-        work.EnqueueAfterResponse(HttpContext, "registration", (services, stopping) => AccountMail.CompleteRegistrationAsync(services, userName, email, passwordHash, stopping));
+        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.Registration, new RegistrationJob(userName, email, passwordHash), cancellationToken);
         Done = true;
         return Page();
     }

@@ -130,6 +130,54 @@ public sealed partial class AccountAdministration(
         return (user, []);
     }
 
+    /// <summary>Serializes first-administrator creation within one process (SQLite has no advisory locks).</summary>
+    private static readonly SemaphoreSlim FirstAdministratorGate = new(1, 1);
+
+    /// <summary>The advisory lock key of first-administrator creation ("RAMPART2").</summary>
+    private const long FirstAdministratorLockKey = 0x52414D5041525432;
+
+    /// <summary>
+    /// Creates the first administrator with a setup link, atomically: inside one transaction (and, on
+    /// PostgreSQL, one advisory lock shared by every instance) the link is checked, "no users yet" is checked,
+    /// the account is created and every setup link is deleted. Two posts, on one instance or two, cannot both
+    /// succeed. <c>LinkSpent</c> when the link is unknown or setup is already done.
+    /// </summary>
+    public async Task<(User? User, List<string> Errors, bool LinkSpent)> CreateFirstAdministratorAsync(string token, string userName, string email, string password, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        await FirstAdministratorGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (db.Database.IsNpgsql())
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({FirstAdministratorLockKey})", cancellationToken);
+            }
+
+            var hash = OpaqueId.Hash(token);
+            if (!await db.SetupTokens.AnyAsync(t => t.TokenHash == hash, cancellationToken) || await db.Users.AnyAsync(cancellationToken))
+            {
+                return (null, [], true);
+            }
+
+            var (user, errors) = await CreateAsync(userName, email, password, admin: true, "setup link", cancellationToken);
+            if (user is null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                return (null, errors, false);
+            }
+
+            await db.SetupTokens.ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (user, [], false);
+        }
+        finally
+        {
+            FirstAdministratorGate.Release();
+        }
+    }
+
     /// <summary>The account with this id (the admin page posts ids).</summary>
     public Task<User?> FindByIdAsync(string id) => users.FindByIdAsync(id);
 

@@ -21,7 +21,7 @@ public enum UploadOutcome
 /// an attachment is readable by those who may read its note and changed by those who may write it;
 /// anything else is not found.
 /// </summary>
-public sealed class AttachmentService(RampartDbContext db, AttachmentStore store, IOptions<AttachmentOptions> options, TimeProvider time)
+public sealed class AttachmentService(RampartDbContext db, IAttachmentStore store, IOptions<AttachmentOptions> options, TimeProvider time)
 {
     public AttachmentOptions Options => options.Value;
 
@@ -38,29 +38,67 @@ public sealed class AttachmentService(RampartDbContext db, AttachmentStore store
             return (UploadOutcome.TooMany, null);
         }
 
-        var stored = await store.WriteAsync(content, Options.MaxBytes, cancellationToken);
-        if (stored is null)
-        {
-            return (UploadOutcome.TooLarge, null);
-        }
-
-        if (!Options.Allowed.Contains(stored.ContentType))
-        {
-            store.Delete(stored.StorageName);
-            return (UploadOutcome.TypeNotAllowed, null);
-        }
-
         var attachment = new Attachment
         {
             Id = OpaqueId.New(),
             NoteId = noteId,
             UploaderId = userId,
-            FileName = FileNames.Clean(fileName, stored.ContentType),
-            ContentType = stored.ContentType,
-            Size = stored.Size,
-            StorageName = stored.StorageName,
+            FileName = "",
+            ContentType = "application/octet-stream",
+            StorageName = FileAttachmentStore.NewStorageName(),
             CreatedAt = time.GetUtcNow(),
         };
+        var outcome = store.InDatabase
+            ? await AddInDatabaseAsync(attachment, fileName, content, cancellationToken)
+            : await AddAsFileAsync(attachment, fileName, content, cancellationToken);
+        if (outcome != UploadOutcome.Done)
+        {
+            return (outcome, null);
+        }
+
+        return (UploadOutcome.Done, ToDto(attachment));
+    }
+
+    /// <summary>
+    /// Bytes in the database: the row, the chunks and the row's final type and size in one transaction, so an
+    /// acknowledged upload is durable and a refused or broken one leaves nothing.
+    /// </summary>
+    private async Task<UploadOutcome> AddInDatabaseAsync(Attachment attachment, string? fileName, Stream content, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Add(attachment);
+        await db.SaveChangesAsync(cancellationToken);
+        var stored = await store.WriteAsync(attachment, content, Options.MaxBytes, cancellationToken);
+        var outcome = stored is null ? UploadOutcome.TooLarge : Options.Allowed.Contains(stored.ContentType) ? UploadOutcome.Done : UploadOutcome.TypeNotAllowed;
+        if (outcome != UploadOutcome.Done)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return outcome;
+        }
+
+        Complete(attachment, fileName, stored!);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return UploadOutcome.Done;
+    }
+
+    /// <summary>Bytes as a file: written first (no database lock held while a client uploads), then the row; a failure removes the file.</summary>
+    private async Task<UploadOutcome> AddAsFileAsync(Attachment attachment, string? fileName, Stream content, CancellationToken cancellationToken)
+    {
+        var stored = await store.WriteAsync(attachment, content, Options.MaxBytes, cancellationToken);
+        if (stored is null)
+        {
+            return UploadOutcome.TooLarge;
+        }
+
+        if (!Options.Allowed.Contains(stored.ContentType))
+        {
+            store.Delete(stored.StorageName);
+            return UploadOutcome.TypeNotAllowed;
+        }
+
+        Complete(attachment, fileName, stored);
         db.Add(attachment);
         try
         {
@@ -72,7 +110,14 @@ public sealed class AttachmentService(RampartDbContext db, AttachmentStore store
             throw;
         }
 
-        return (UploadOutcome.Done, ToDto(attachment));
+        return UploadOutcome.Done;
+    }
+
+    private static void Complete(Attachment attachment, string? fileName, StoredFile stored)
+    {
+        attachment.FileName = FileNames.Clean(fileName, stored.ContentType);
+        attachment.ContentType = stored.ContentType;
+        attachment.Size = stored.Size;
     }
 
     /// <summary>The attachments of a note the user may read; null when they may not.</summary>
@@ -93,7 +138,7 @@ public sealed class AttachmentService(RampartDbContext db, AttachmentStore store
         var attachment = await db.Attachments
             .Where(a => a.Id == attachmentId && db.Readable(userId).Any(n => n.Id == a.NoteId))
             .SingleOrDefaultAsync(cancellationToken);
-        return attachment is null ? null : (attachment, store.OpenRead(attachment.StorageName));
+        return attachment is null ? null : (attachment, await store.OpenReadAsync(attachment, cancellationToken));
     }
 
     /// <summary>Deletes an attachment of a note the user may write.</summary>

@@ -26,7 +26,14 @@ public static class AttachmentsApi
             .BindConfiguration(AttachmentOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<AttachmentStore>();
+        if (Data.DataExtensions.IsPostgres(builder.Configuration))
+        {
+            builder.Services.AddScoped<IAttachmentStore, DatabaseAttachmentStore>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IAttachmentStore, FileAttachmentStore>();
+        }
         builder.Services.AddScoped<AttachmentService>();
         // The attachments page is the one page that takes files: only it gets the attachment size limit.
         builder.Services.AddOptions<RazorPagesOptions>().Configure<IOptions<AttachmentOptions>>((pages, attachments) =>

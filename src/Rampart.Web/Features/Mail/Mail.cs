@@ -28,7 +28,8 @@ public sealed class SmtpOptions
     public string From { get; set; } = "rampart@localhost";
 }
 
-public interface IMailSender
+/// <summary>How a queued mail leaves: the outbox folder, or SMTP. Only the job dispatcher uses it.</summary>
+public interface IMailTransport
 {
     Task SendAsync(string recipient, string subject, string textBody, CancellationToken cancellationToken);
 }
@@ -37,7 +38,7 @@ public interface IMailSender
 /// Writes each message as one <c>.eml</c> file in <c>data/outbox</c>, readable by the operator and the
 /// tests. The default when no SMTP server is configured.
 /// </summary>
-internal sealed class OutboxMailSender(RampartDataDirectory dataDirectory, IOptions<SmtpOptions> options, TimeProvider time) : IMailSender
+internal sealed class OutboxMailSender(RampartDataDirectory dataDirectory, IOptions<SmtpOptions> options, TimeProvider time) : IMailTransport
 {
     public async Task SendAsync(string recipient, string subject, string textBody, CancellationToken cancellationToken)
     {
@@ -52,7 +53,7 @@ internal sealed class OutboxMailSender(RampartDataDirectory dataDirectory, IOpti
 }
 
 /// <summary>Sends through an SMTP server with MailKit, TLS required unless explicitly allowed.</summary>
-internal sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
+internal sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailTransport
 {
     public async Task SendAsync(string recipient, string subject, string textBody, CancellationToken cancellationToken)
     {
@@ -89,18 +90,21 @@ public static class MailExtensions
     public static WebApplicationBuilder AddMail(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<BackgroundWorkOptions>().BindConfiguration(BackgroundWorkOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.MaxDelayMilliseconds >= o.MinDelayMilliseconds, "Rampart:BackgroundWork:MaxDelayMilliseconds must be at least MinDelayMilliseconds.").ValidateOnStart();
-        builder.Services.AddSingleton<BackgroundWork>();
-        builder.Services.AddHostedService<BackgroundWorker>();
+        builder.Services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.MaxDelayMilliseconds >= o.MinDelayMilliseconds, "Rampart:Jobs:MaxDelayMilliseconds must be at least MinDelayMilliseconds.").ValidateOnStart();
+        builder.Services.AddSingleton<JobSignal>();
+        builder.Services.AddScoped<JobScheduler>();
+        builder.Services.AddScoped<IMailSender, QueuedMailSender>();
+        // Operator commands never start the host, so their mail waits in the table for a running instance.
+        builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.SectionName}:Host"]))
         {
-            builder.Services.AddSingleton<IMailSender, OutboxMailSender>();
+            builder.Services.AddSingleton<IMailTransport, OutboxMailSender>();
         }
         else
         {
-            builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+            builder.Services.AddSingleton<IMailTransport, SmtpMailSender>();
         }
 
         return builder;

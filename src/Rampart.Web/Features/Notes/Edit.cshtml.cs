@@ -27,7 +27,7 @@ public sealed class EditNoteModel(RampartDbContext db, NoteService notes) : Page
 
         Id = id;
         IsOwner = note.OwnerId == Me;
-        Input = new NoteFormInput { Title = note.Title, Markdown = note.Markdown, Tags = note.Tags.Replace(",", ", ", StringComparison.Ordinal), Visibility = note.Visibility, Version = note.Version };
+        Input = new NoteFormInput { Title = note.Title, Markdown = note.Markdown, Tags = string.Join(", ", note.Tags), Visibility = note.Visibility, Version = note.Version };
         return Page();
     }
 

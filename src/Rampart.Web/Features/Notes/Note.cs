@@ -42,8 +42,8 @@ public sealed class Note
 
     public required string Html { get; set; }
 
-    /// <summary>Comma-separated, lower-case tags.</summary>
-    public string Tags { get; set; } = "";
+    /// <summary>Lower-case tags, at most ten: a <c>text[]</c> on PostgreSQL, a JSON array on SQLite.</summary>
+    public List<string> Tags { get; set; } = [];
 
     public required string Visibility { get; set; }
 
@@ -82,7 +82,6 @@ internal sealed class NoteConfiguration : IEntityTypeConfiguration<Note>
         builder.ToTable("Notes");
         builder.Property(n => n.Id).HasMaxLength(32);
         builder.Property(n => n.Title).HasMaxLength(Note.MaxTitleLength);
-        builder.Property(n => n.Tags).HasMaxLength(400);
         builder.Property(n => n.Visibility).HasMaxLength(16);
         builder.Property(n => n.PublicSlug).HasMaxLength(32);
         builder.Property(n => n.Version).IsConcurrencyToken();

@@ -22,7 +22,7 @@ public enum NoteChange
 }
 
 /// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
-public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, AttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time)
+public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time)
 {
     public const int MaxTags = 10;
     public const int MaxTagLength = 32;
@@ -185,13 +185,13 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, Atta
     public IQueryable<NoteDto> Project(IQueryable<Note> notes, string userId) =>
         notes.Select(n => new NoteDto(
             n.Id, n.Title, n.Markdown, n.Html, n.Visibility, n.PublicSlug,
-            n.Tags == "" ? Array.Empty<string>() : n.Tags.Split(',', StringSplitOptions.None),
+            n.Tags.ToArray(),
             n.CreatedAt, n.UpdatedAt, n.Version,
             new NoteOwner(n.OwnerId, n.Owner!.UserName!),
             n.OwnerId == userId ? "owner" : n.Shares.Where(s => s.UserId == userId).Select(s => s.Permission).FirstOrDefault() ?? Permissions.Read));
 
-    private static string NormalizeTags(string[]? tags) =>
-        tags is null ? "" : string.Join(',', tags.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).Take(MaxTags));
+    private static List<string> NormalizeTags(string[]? tags) =>
+        tags is null ? [] : [.. tags.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).Take(MaxTags)];
 
     private static void SetPublicSlug(Note note) =>
         note.PublicSlug = note.Visibility == Visibility.Public ? note.PublicSlug ?? OpaqueId.New() : null;

@@ -18,11 +18,18 @@ public sealed record SnippetPart(string Text, bool Match);
 public sealed record SearchHit(string Id, string Title, string Snippet, [property: JsonIgnore] IReadOnlyList<SnippetPart> Parts);
 
 /// <summary>
-/// Full-text search over the notes a caller may read, with SQLite FTS5. The FTS table and the triggers
-/// that keep it in step with <c>Notes</c> are created by the <c>Search</c> migration. The query is raw
-/// SQL through EF Core's interpolated <c>SqlQuery</c>, so every value is a parameter; what the user
-/// typed is additionally turned into FTS5 string literals so that FTS5's own syntax (quotes, <c>*</c>,
-/// <c>NEAR</c>, <c>OR</c>, column filters) is only ever searched for, never obeyed.
+/// Full-text search over the notes a caller may read, the same for users on either database: every
+/// typed word must appear and is taken literally, accents and case folded, title ranked above tags above
+/// body, snippets encoded with the matches in <c>&lt;mark&gt;</c>. The query is raw SQL through EF Core's
+/// interpolated <c>SqlQuery</c>, so every value is a parameter, composed by LINQ with the same
+/// <see cref="NoteAccess"/> query as every other read.
+/// <list type="bullet">
+/// <item>SQLite: FTS5 (table and triggers from the <c>Search</c> migration); each word an FTS5 string
+/// literal, so its syntax (quotes, <c>*</c>, <c>NEAR</c>, <c>OR</c>, column filters) is searched for, never obeyed.</item>
+/// <item>PostgreSQL: a weighted <c>tsvector</c> kept by a trigger, GIN-indexed; the words travel as one
+/// <c>text[]</c> parameter and each becomes its own <c>phraseto_tsquery</c> — never <c>to_tsquery</c> or
+/// <c>websearch_to_tsquery</c> on user text; <c>ts_headline</c> runs only for the page of results.</item>
+/// </list>
 /// </summary>
 public sealed class SearchService(RampartDbContext db)
 {
@@ -43,46 +50,84 @@ public sealed class SearchService(RampartDbContext db)
     /// </summary>
     public static string? ToFtsQuery(string? input)
     {
-        if (string.IsNullOrWhiteSpace(input))
-        {
-            return null;
-        }
-
-        var terms = input.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
-            .Where(term => term.Any(char.IsLetterOrDigit))
-            .Take(MaxTerms)
-            .Select(term => "\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")
-            .ToArray();
+        var terms = Words(input).Select(term => "\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"").ToArray();
         return terms.Length == 0 ? null : string.Join(' ', terms);
     }
+
+    /// <summary>The words of what a user typed that can be searched for: those with a letter or digit, at most <see cref="MaxTerms"/>.</summary>
+    public static string[] Words(string? input) =>
+        string.IsNullOrWhiteSpace(input) ? []
+        : [.. input.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Where(term => term.Any(char.IsLetterOrDigit)).Take(MaxTerms).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Notes the user may read (and, when asked, public notes) that contain every word, best match first.</summary>
     public async Task<List<SearchHit>> SearchAsync(string userId, string query, bool includePublic, CancellationToken cancellationToken)
     {
-        var fts = ToFtsQuery(query);
-        if (fts is null)
+        var words = Words(query);
+        if (words.Length == 0)
         {
             return [];
         }
 
+        var visible = includePublic ? db.ReadableOrPublic(userId) : db.Readable(userId);
+        return db.Database.IsNpgsql()
+            ? await SearchPostgresAsync(words, visible, cancellationToken)
+            : await SearchSqliteAsync(ToFtsQuery(query)!, visible, cancellationToken);
+    }
+
+    private async Task<List<SearchHit>> SearchPostgresAsync(string[] words, IQueryable<Note> visible, CancellationToken cancellationToken)
+    {
+        // A note matches when every word's phrase query does; its rank sums them, weighted {D, C, B, A}.
+        var matches = db.Database.SqlQuery<RankRow>($"""
+            SELECT n."Id" AS "NoteId", sum(ts_rank(ARRAY[0.0, 0.1, 0.4, 1.0]::real[], n."SearchVector", phraseto_tsquery('rampart', w)))::float8 AS "Rank"
+            FROM "Notes" n CROSS JOIN unnest({words}) AS w
+            WHERE n."SearchVector" @@ phraseto_tsquery('rampart', w)
+            GROUP BY n."Id"
+            HAVING count(*) = {words.Length}
+            """);
+        var rows = await (from match in matches
+                          join note in visible on match.NoteId equals note.Id
+                          orderby match.Rank descending, note.UpdatedAt descending
+                          select new { note.Id, note.Title })
+            .Take(MaxResults)
+            .ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        // Snippets only for this page of results: ts_headline is the costly part.
+        var ids = rows.Select(r => r.Id).ToArray();
+        var options = $"StartSel={MatchStart}, StopSel={MatchEnd}, MaxWords=24, MinWords=8, MaxFragments=1";
+        var snippets = await db.Database.SqlQuery<SearchRow>($"""
+            SELECT n."Id" AS "NoteId", ts_headline('rampart', n."Title" || ' ' || n."Markdown", q.query, {options}) AS "Snippet", 0.0::float8 AS "Rank"
+            FROM "Notes" n,
+                (SELECT string_agg('(' || phraseto_tsquery('rampart', w)::text || ')', ' & ')::tsquery AS query FROM unnest({words}) AS w) q
+            WHERE n."Id" = ANY({ids})
+            """).ToDictionaryAsync(r => r.NoteId, r => r.Snippet, cancellationToken);
+        return [.. rows.Select(r => Hit(r.Id, r.Title, snippets.GetValueOrDefault(r.Id, "")))];
+    }
+
+    private async Task<List<SearchHit>> SearchSqliteAsync(string fts, IQueryable<Note> visible, CancellationToken cancellationToken)
+    {
         // Title matches weigh most, then tags, then the body.
         var matches = db.Database.SqlQuery<SearchRow>($"""
             SELECT "NoteId", snippet("NoteSearch", -1, {MatchStart}, {MatchEnd}, '…', 16) AS "Snippet", bm25("NoteSearch", 0.0, 10.0, 1.0, 4.0) AS "Rank"
             FROM "NoteSearch"
             WHERE "NoteSearch" MATCH {fts}
             """);
-        var visible = includePublic ? db.ReadableOrPublic(userId) : db.Readable(userId);
         var rows = await (from match in matches
                           join note in visible on match.NoteId equals note.Id
                           orderby match.Rank, note.UpdatedAt descending
                           select new { note.Id, note.Title, match.Snippet })
             .Take(MaxResults)
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(r =>
-        {
-            var parts = Parts(r.Snippet);
-            return new SearchHit(r.Id, r.Title, HighlightedHtml(parts), parts);
-        })];
+        return [.. rows.Select(r => Hit(r.Id, r.Title, r.Snippet))];
+    }
+
+    private static SearchHit Hit(string id, string title, string snippet)
+    {
+        var parts = Parts(snippet);
+        return new SearchHit(id, title, HighlightedHtml(parts), parts);
     }
 
     /// <summary>
@@ -114,4 +159,6 @@ public sealed class SearchService(RampartDbContext db)
     public static string HighlightedHtml(string snippet) => HighlightedHtml(Parts(snippet));
 
     private sealed record SearchRow(string NoteId, string Snippet, double Rank);
+
+    private sealed record RankRow(string NoteId, double Rank);
 }

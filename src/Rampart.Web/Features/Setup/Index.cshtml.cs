@@ -19,11 +19,12 @@ public sealed class IndexModel(SetupToken setupToken, AccountAdministration admi
 
     public bool Done { get; private set; }
 
-    public IActionResult OnGet() => setupToken.Matches(Token) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
+        await setupToken.MatchesAsync(Token, cancellationToken) ? Page() : NotFound();
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (!setupToken.Matches(Token))
+        if (!await setupToken.MatchesAsync(Token, cancellationToken))
         {
             return NotFound();
         }
@@ -45,16 +46,16 @@ public sealed class IndexModel(SetupToken setupToken, AccountAdministration admi
             return Page();
         }
 
-        // Spend the link before creating, so two racing posts cannot make two administrators.
-        if (!setupToken.TrySpend(Token))
+        // Checked again and spent inside one transaction with the creation, so neither two racing posts nor
+        // two instances can make two administrators.
+        var created = await administration.CreateFirstAdministratorAsync(Token!, Input.UserName, Input.Email, Input.Password, cancellationToken);
+        if (created.LinkSpent)
         {
             return NotFound();
         }
 
-        var created = await administration.CreateAsync(Input.UserName, Input.Email, Input.Password, admin: true, "setup link", cancellationToken);
         if (created.Errors.Count > 0)
         {
-            setupToken.Restore(Token!);
             foreach (var error in created.Errors)
             {
                 ModelState.AddModelError("", error);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Hardening;
 using Rampart.Web.Data;
@@ -7,65 +5,52 @@ using Rampart.Web.Data;
 namespace Rampart.Web.Features.Setup;
 
 /// <summary>
-/// The one-time secret of the setup link that creates the first administrator. Made at start when
-/// the database has no users, kept only in this process's memory, spent when used. There are no
-/// default credentials: without the link (printed to the console) nobody can set the instance up.
+/// The one-time secret of the setup link that creates the first administrator. Made at start when the
+/// database has no users; only its SHA-256 is stored (<see cref="SetupTokenRecord"/>), so every instance can
+/// check a link another printed; spent by creating the administrator, atomically
+/// (<see cref="Admin.AccountAdministration.CreateFirstAdministratorAsync"/>). There are no default
+/// credentials: without the link (printed to the console) nobody can set the instance up.
 /// </summary>
-public sealed class SetupToken
+public sealed class SetupToken(IServiceScopeFactory scopes, TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private string? _token;
+    private string? _issued;
 
-    /// <summary>The current token, or null when setup is done or was not needed.</summary>
-    public string? Current
+    /// <summary>The secret of the link this instance printed, or null when it printed none.</summary>
+    public string? Current => Volatile.Read(ref _issued);
+
+    /// <summary>Makes this instance's link when there are no users yet; null when setup is done.</summary>
+    public async Task<string?> IssueAsync(CancellationToken cancellationToken = default)
     {
-        get
+        if (Current is { } issued)
         {
-            lock (_gate)
-            {
-                return _token;
-            }
+            return issued;
         }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RampartDbContext>();
+        if (await db.Users.AnyAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var token = OpaqueId.NewSecret();
+        db.SetupTokens.Add(new SetupTokenRecord { TokenHash = OpaqueId.Hash(token), CreatedAt = time.GetUtcNow() });
+        await db.SaveChangesAsync(cancellationToken);
+        return Interlocked.CompareExchange(ref _issued, token, null) ?? token;
     }
 
-    public string Issue()
+    /// <summary>True if <paramref name="candidate"/> is a link some instance printed and setup has not happened.</summary>
+    public async Task<bool> MatchesAsync(string? candidate, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
+        if (string.IsNullOrEmpty(candidate) || candidate.Length > 64)
         {
-            return _token ??= OpaqueId.NewSecret();
+            return false;
         }
-    }
 
-    /// <summary>True if <paramref name="candidate"/> is the current token (compared in constant time).</summary>
-    public bool Matches(string? candidate)
-    {
-        var current = Current;
-        return current is not null && candidate is not null
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(current), Encoding.UTF8.GetBytes(candidate));
-    }
-
-    /// <summary>Puts back a token spent by a setup that then failed (a name already taken, say).</summary>
-    public void Restore(string token)
-    {
-        lock (_gate)
-        {
-            _token ??= token;
-        }
-    }
-
-    /// <summary>Spends the token if it matches; only one caller can win.</summary>
-    public bool TrySpend(string? candidate)
-    {
-        lock (_gate)
-        {
-            if (!Matches(candidate))
-            {
-                return false;
-            }
-
-            _token = null;
-            return true;
-        }
+        var hash = OpaqueId.Hash(candidate);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RampartDbContext>();
+        return await db.SetupTokens.AnyAsync(t => t.TokenHash == hash, cancellationToken) && !await db.Users.AnyAsync(cancellationToken);
     }
 }
 
@@ -84,14 +69,12 @@ internal sealed partial class SetupAnnouncer(IServiceProvider services, IHostApp
     {
         try
         {
-            await using var scope = services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<RampartDbContext>();
-            if (await db.Users.AnyAsync())
+            if (await token.IssueAsync() is not { } secret)
             {
                 return;
             }
 
-            var link = scope.ServiceProvider.GetRequiredService<PublicOrigin>().Link($"/setup?token={token.Issue()}");
+            var link = services.GetRequiredService<PublicOrigin>().Link($"/setup?token={secret}");
             // To the console only, not to the log: logs are often shipped elsewhere, and this link
             // makes whoever holds it the administrator.
             Console.WriteLine();

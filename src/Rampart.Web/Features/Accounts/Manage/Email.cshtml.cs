@@ -13,7 +13,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// the new address confirms it, so a hijacked session cannot move the account's recovery mail.
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, BackgroundWork work) : PageModel
+public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, JobScheduler jobs) : PageModel
 {
     [BindProperty]
     public EmailInput Input { get; set; } = new();
@@ -58,8 +58,7 @@ public sealed class EmailModel(UserManager<User> users, SignInService signIn, Re
         // Same answer and the same work whether or not the address has an account: which mail goes out (a
         // confirmation link, or "this address already has an account" to its owner) is decided after the answer.
         var newEmail = Input.NewEmail.Trim();
-        var userId = user.Id;
-        work.EnqueueAfterResponse(HttpContext, "email change mail", (services, stopping) => AccountMail.SendEmailChangeAsync(services, userId, newEmail, stopping));
+        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.EmailChange, new EmailChangeJob(user.Id, newEmail), cancellationToken);
 
         Sent = true;
         return Page();

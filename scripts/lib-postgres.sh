@@ -1,0 +1,48 @@
+# Sourced by the scripts that need a throwaway PostgreSQL (test.sh, audit.sh, bench.sh, cluster.sh).
+# pg_start DIR: initdb in DIR/pg (owned by the postgres user when run as root: initdb and the server refuse
+# root), start it on a free loopback port, and set PG_PORT, PG_PID, PG_DATA, PG_SERVER (a connection string
+# without a database). pg_stop: stop that server, by its pid. Nothing listens beyond 127.0.0.1; trust
+# authentication is for this loopback-only throwaway instance.
+
+pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/postgres" ] && { echo "$dir"; return 0; }
+  done
+  command -v postgres >/dev/null 2>&1 && dirname "$(command -v postgres)" && return 0
+  return 1
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
+    || echo $((20000 + RANDOM % 20000))
+}
+
+pg_as() { # run a PostgreSQL program as the postgres user when we are root
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_start() {
+  local base=$1 bin
+  bin=$(pg_bin) || { echo "postgres: no PostgreSQL server found (apt-get install postgresql)" >&2; return 1; }
+  PG_DATA="$base/pg"
+  mkdir -p "$PG_DATA"
+  chmod 700 "$PG_DATA"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$base"; fi
+  pg_as "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$base/initdb.log" 2>&1 \
+    || { cat "$base/initdb.log" >&2; return 1; }
+  PG_PORT=$(free_port)
+  pg_as "$bin/pg_ctl" -D "$PG_DATA" -l "$base/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+    || { cat "$base/postgres.log" >&2; return 1; }
+  PG_PID=$(head -1 "$PG_DATA/postmaster.pid")
+  PG_SERVER="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
+  export PG_PORT PG_PID PG_DATA PG_SERVER
+}
+
+pg_stop() {
+  [ -n "${PG_PID:-}" ] || return 0
+  kill -INT "$PG_PID" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.2; done
+  PG_PID=
+}
