@@ -110,7 +110,7 @@ fi # wants build
 mkdir -p "$DATA"
 if [ "$PROVIDER" = Postgres ]; then
   source scripts/lib-postgres.sh
-  if ! pg_start "$OUT/postgres"; then
+  if ! pg_start; then
     row "start PostgreSQL" "no server could be started (apt-get install postgresql postgresql-contrib)" FAIL 0
     summary; exit 1
   fi
@@ -233,17 +233,18 @@ t=$(date +%s)
 if command -v sqlmap >/dev/null 2>&1; then
   seed || { row "sqlmap: seed again after wapiti" "could not seed or sign in" FAIL 0; summary; exit 1; }
   # Error answers are the app's normal answer to nonsense (400/401/404/409/415): sqlmap compares them
-  # instead of giving up on them. The time-based tests use a 2 s delay. The back end is named (SQLite),
-  # so sqlmap spends its time on payloads that could work rather than on other databases' SLEEP().
-  SQLMAP=(sqlmap --batch --disable-coloring --dbms SQLite --level 2 --risk 1 --time-sec 2 --timeout 10 --retries 1
+  # instead of giving up on them. The time-based tests use a 2 s delay. The back end is named (SQLite or
+  # PostgreSQL), so sqlmap spends its time on payloads that could work rather than on other databases' SLEEP().
+  DBMS=SQLite; [ "$PROVIDER" = Postgres ] && DBMS=PostgreSQL
+  SQLMAP=(sqlmap --batch --disable-coloring --dbms "$DBMS" --level 2 --risk 1 --time-sec 2 --timeout 10 --retries 1
           --ignore-code 400,401,404,409,413,415 --flush-session --output-dir "$OUT/sqlmap" --answers "follow=N,keep testing=Y")
-  SQLMAP_DEADLINE=$(( $(date +%s) + 480 ))
+  SQLMAP_DEADLINE=$(( $(date +%s) + 600 ))
   targets=0 injectable=0 failed_runs=0
   scan() { # name, sqlmap arguments...
     local name=$1; shift
     targets=$((targets + 1))
     local left=$(( SQLMAP_DEADLINE - $(date +%s) )) threads=(--threads 2)
-    [ "$left" -gt 100 ] && left=100
+    [ "$left" -gt 150 ] && left=150
     if [ "$left" -le 5 ]; then failed_runs=$((failed_runs + 1)); echo "  sqlmap: out of time  $name"; return; fi
     # --csrf-token refreshes the antiforgery token per request, which sqlmap does on one thread only.
     case " $* " in *" --csrf-token "*) threads=() ;; esac

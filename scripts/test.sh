@@ -68,7 +68,7 @@ echo "  test projects: $t_passed passed, $t_failed failed, $t_skipped skipped"
 echo "== the web tests again, on PostgreSQL (a throwaway server on a loopback port)"
 source scripts/lib-postgres.sh
 trap pg_stop EXIT
-if pg_start "$LOG_DIR/postgres"; then
+if pg_start; then
   RAMPART_TEST_POSTGRES="$PG_SERVER" dotnet test --project tests/Rampart.Web.Tests -c "$CONFIG" --no-build 2>&1 | tee "$LOG_DIR/test-postgres.log" \
     | grep -E '^(failed |/.*\) (passed|failed))|^  (Assert|Expected|Actual|at Rampart)' || true
   pg_stop
