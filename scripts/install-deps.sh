@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
-# machine reaches: curl, Node.js/npm, Chromium and PostgreSQL from Debian, the MDN HTTP Observatory and axe-core from npm.
+# machine reaches: curl, Node.js/npm, Chromium, PostgreSQL, Redis, nginx and systemd-analyze from Debian, the MDN HTTP Observatory and axe-core from npm.
 # Idempotent: what is already there is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,12 @@ fi
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 [ -x /usr/bin/chromium ] || apt_install chromium
+
+# Redis and nginx for the cluster scripts/cluster.sh starts (scale-out and fault tests); systemd-analyze
+# to check deploy/systemd/rampart.service.
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
+command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
 
 # PostgreSQL (with contrib: unaccent) for the second run of the web tests, which starts its own throwaway server.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ -d /usr/share/postgresql ] && ls /usr/share/postgresql/*/extension/unaccent.control >/dev/null 2>&1 \

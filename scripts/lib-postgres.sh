@@ -2,7 +2,9 @@
 # pg_start: initdb in a new temporary directory of its own (owned by the postgres user when run as root:
 # initdb and the server refuse root, and cannot reach into a root-only directory), start it on a free loopback
 # port, and set PG_PORT, PG_PID, PG_DATA, PG_SERVER (a connection string without a database) and PG_LOG.
-# pg_stop: stop that server, by its pid, and remove its directory. Nothing listens beyond 127.0.0.1; trust
+# pg_stop: stop that server, by its pid, and remove its directory.
+# pg_start --fast turns durability off (fsync, synchronous commit) for test databases that are thrown away
+# anyway; never where a test kills the server and counts acknowledged writes (the cluster). Nothing listens beyond 127.0.0.1; trust
 # authentication is for this loopback-only throwaway instance.
 
 pg_bin() {
@@ -24,7 +26,8 @@ pg_as() { # run a PostgreSQL program as the postgres user when we are root
 }
 
 pg_start() {
-  local base bin
+  local base bin durability=""
+  [ "${1:-}" = --fast ] && durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   bin=$(pg_bin) || { echo "postgres: no PostgreSQL server found (apt-get install postgresql)" >&2; return 1; }
   base=$(mktemp -d "${TMPDIR:-/tmp}/rampart-pg.XXXXXX")
   PG_BASE=$base
@@ -37,7 +40,7 @@ pg_start() {
     || { cat "$base/initdb.log" >&2; return 1; }
   PG_PORT=$(free_port)
   pg_as "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=300 $durability" start >/dev/null \
     || { cat "$PG_LOG" >&2; return 1; }
   PG_PID=$(head -1 "$PG_DATA/postmaster.pid")
   PG_SERVER="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
@@ -47,7 +50,7 @@ pg_start() {
 pg_stop() {
   [ -n "${PG_PID:-}" ] || return 0
   kill -INT "$PG_PID" 2>/dev/null
-  for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 1 50); do [ -r "/proc/$PG_PID/stat" ] && ! grep -qE '^[0-9]+ \(.*\) Z ' "/proc/$PG_PID/stat" || break; sleep 0.2; done
   PG_PID=
   [ -n "${PG_BASE:-}" ] && rm -rf "$PG_BASE"
   PG_BASE=

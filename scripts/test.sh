@@ -67,8 +67,9 @@ echo "  test projects: $t_passed passed, $t_failed failed, $t_skipped skipped"
 
 echo "== the web tests again, on PostgreSQL (a throwaway server on a loopback port)"
 source scripts/lib-postgres.sh
-trap pg_stop EXIT
-if pg_start; then
+cleanup() { pg_stop; [ -f "${CLUSTER_DIR:-/nonexistent}/cluster.env" ] && bash scripts/cluster.sh down --dir "$CLUSTER_DIR" >/dev/null 2>&1; return 0; }
+trap cleanup EXIT
+if pg_start --fast; then
   RAMPART_TEST_POSTGRES="$PG_SERVER" dotnet test --project tests/Rampart.Web.Tests -c "$CONFIG" --no-build 2>&1 | tee "$LOG_DIR/test-postgres.log" \
     | grep -E '^(failed |/.*\) (passed|failed))|^  (Assert|Expected|Actual|at Rampart)' || true
   pg_stop
@@ -85,6 +86,52 @@ if pg_start; then
   echo "  web tests on PostgreSQL: $p_passed passed, $p_failed failed, $p_skipped skipped"
 else
   skip "web tests on PostgreSQL" "no PostgreSQL server could be started (apt-get install postgresql postgresql-contrib)"
+fi
+
+echo "== the cluster: scripts/cluster.sh up (PostgreSQL, Redis, 2 instances, nginx); scale-out and fault tests"
+CLUSTER_DIR="$LOG_DIR/cluster"
+# The per-address sign-in and per-token API limits are raised: every test request comes from 127.0.0.1 with
+# few tokens; the per-account limits under test keep their defaults.
+if bash scripts/cluster.sh up --instances 2 --dir "$CLUSTER_DIR" \
+     --set Rampart__Hardening__RateLimits__AuthPerIp=100000 --set Rampart__Hardening__RateLimits__ApiPerCredential=100000 \
+     >"$LOG_DIR/cluster-up.log" 2>&1; then
+  pass "scripts/cluster.sh up: 2 instances behind nginx on PostgreSQL and Redis (nginx -t passed on the deploy/ site)"
+  RAMPART_CLUSTER="$CLUSTER_DIR/cluster.env" RAMPART_CLUSTER_REPORT="$LOG_DIR/cluster-report.txt" \
+    timeout 900 dotnet "tests/Rampart.Cluster.Tests/bin/$CONFIG/net10.0/Rampart.Cluster.Tests.dll" >"$LOG_DIR/cluster-tests.log" 2>&1
+  sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$LOG_DIR/cluster-tests.log" | grep -E '\[FAIL\]|^\s+(Assert|Expected|Actual)' | head -40
+  read -r c_total c_failed c_skipped < <(sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$LOG_DIR/cluster-tests.log" \
+    | grep -oE 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' | tail -1 \
+    | awk -F'[:,]' '{ print $2+0, $4+$6, $8+0 }')
+  c_total=${c_total:-0} c_failed=${c_failed:-1} c_skipped=${c_skipped:-0}
+  [ "$c_total" -eq 0 ] && c_failed=1
+  c_passed=$((c_total - c_failed - c_skipped)); [ "$c_passed" -lt 0 ] && c_passed=0
+  PASSED=$((PASSED + c_passed)); FAILED=$((FAILED + c_failed)); SKIPPED=$((SKIPPED + c_skipped))
+  echo "  cluster tests: $c_passed passed, $c_failed failed, $c_skipped skipped"
+  [ -f "$LOG_DIR/cluster-report.txt" ] && sed 's/^/  report  /' "$LOG_DIR/cluster-report.txt"
+  bash scripts/cluster.sh down --dir "$CLUSTER_DIR" >/dev/null 2>&1
+else
+  tail -20 "$LOG_DIR/cluster-up.log"
+  [ -f "$CLUSTER_DIR/cluster.env" ] && bash scripts/cluster.sh down --dir "$CLUSTER_DIR" >/dev/null 2>&1
+  if command -v redis-server >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1; then
+    fail "scripts/cluster.sh up"
+  else
+    skip "scale-out and fault tests" "redis-server or nginx missing (scripts/install-deps.sh installs them as root)"
+  fi
+fi
+
+echo "== deploy files"
+if command -v systemd-analyze >/dev/null 2>&1; then
+  unit="$LOG_DIR/rampart.service"
+  # Verified as written, with ExecStart pointed at this build (verify checks the program exists).
+  sed "s#/opt/rampart/Rampart.Web.dll#$ROOT/src/Rampart.Web/bin/$CONFIG/net10.0/Rampart.Web.dll#; s#^ExecStart=/usr/bin/dotnet#ExecStart=$(command -v dotnet)#" \
+    deploy/systemd/rampart.service >"$unit"
+  if systemd-analyze verify "$unit" >"$LOG_DIR/systemd-verify.log" 2>&1; then
+    pass "systemd-analyze verify deploy/systemd/rampart.service"
+  else
+    cat "$LOG_DIR/systemd-verify.log"; fail "systemd-analyze verify deploy/systemd/rampart.service"
+  fi
+else
+  skip "systemd-analyze verify deploy/systemd/rampart.service" "systemd-analyze missing (apt-get install systemd)"
 fi
 
 echo "== the app for real: dotnet run, Kestrel, self-signed HTTPS"

@@ -74,6 +74,11 @@ public static class RampartHardeningExtensions
             context.ProblemDetails.Extensions["traceId"] = ErrorResponses.TraceIdOf(context.HttpContext));
         services.AddSingleton<SecurityEvents>();
         services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();
+        if (builder.Configuration["ConnectionStrings:Redis"] is { Length: > 0 } redis)
+        {
+            AddSharedRateLimits(services, redis);
+        }
+
         services.TryAddSingleton<IRateLimitCounterStore, InMemoryRateLimitCounterStore>();
         services.AddRateLimiter(_ => { });
         services.AddSingleton<AccountAttemptLimiter>();
@@ -139,11 +144,22 @@ public static class RampartHardeningExtensions
                 StatusCodeSelector = exception => exception switch
                 {
                     BadHttpRequestException bad => bad.StatusCode,
+                    // The database or another backing service is away: 503, never a 500 with details, and
+                    // nothing signed out (authentication failed by throwing, so no cookie was cleared).
+                    _ when ErrorResponses.IsOutage(exception) => StatusCodes.Status503ServiceUnavailable,
                     // Malformed input found by a framework reader (a broken form or multipart body).
                     AntiforgeryValidationException or InvalidDataException => StatusCodes.Status400BadRequest,
                     _ => StatusCodes.Status500InternalServerError,
                 },
-                ExceptionHandler = context => errors.WriteAsync(context, context.Response.StatusCode),
+                ExceptionHandler = context =>
+                {
+                    if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                    {
+                        context.Response.Headers.RetryAfter = "5";
+                    }
+
+                    return errors.WriteAsync(context, context.Response.StatusCode);
+                },
             });
         }
 
@@ -169,6 +185,28 @@ public static class RampartHardeningExtensions
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.UseAntiforgery();
         return app;
+    }
+
+    /// <summary>
+    /// Rate-limit counters in Redis, shared by every instance. The connection fails fast and reconnects by
+    /// itself: 1 s to connect or answer, no backlog of commands while disconnected (a check that cannot reach
+    /// Redis is answered locally at once — see <see cref="RedisRateLimitCounterStore"/>).
+    /// </summary>
+    private static void AddSharedRateLimits(IServiceCollection services, string connectionString)
+    {
+        services.TryAddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ =>
+        {
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = 1000;
+            options.SyncTimeout = 1000;
+            options.AsyncTimeout = 1000;
+            options.ConnectRetry = 1;
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
+            options.ReconnectRetryPolicy = new StackExchange.Redis.ExponentialRetry(250, 5000);
+            return StackExchange.Redis.ConnectionMultiplexer.Connect(options);
+        });
+        services.AddSingleton<IRateLimitCounterStore, RedisRateLimitCounterStore>();
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder)

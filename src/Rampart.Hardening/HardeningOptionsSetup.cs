@@ -86,6 +86,7 @@ internal sealed class HardeningOptionsValidator(Microsoft.Extensions.Configurati
         Require(limits.ApiPerIp >= 1, "RateLimits:ApiPerIp", "must be at least 1.");
         Require(limits.ApiWindowSeconds is >= 1 and <= 86400, "RateLimits:ApiWindowSeconds", "must be between 1 and 86400.");
         Require(limits.GlobalConcurrency >= 1, "RateLimits:GlobalConcurrency", "must be at least 1.");
+        Require(limits.Instances is >= 1 and <= 1000, "RateLimits:Instances", "must be between 1 and 1000.");
         Require(limits.GlobalQueue >= 0, "RateLimits:GlobalQueue", "must not be negative.");
 
         Require(options.Limits.MaxRequestBodyBytes is >= 1024 and <= 1L << 32, "Limits:MaxRequestBodyBytes", "must be between 1024 and 4294967296.");

@@ -113,7 +113,13 @@ public sealed class RateLimitOptions
     /// <summary>Window of the <c>api</c> limits, in seconds.</summary>
     public int ApiWindowSeconds { get; set; } = 60;
 
-    /// <summary>Requests served at once by the whole app before new ones are queued.</summary>
+    /// <summary>
+    /// How many instances share the limits (scale-out). When Redis cannot be reached, sign-in style limits fall
+    /// back to ⌈limit ÷ this⌉ per instance, so the instances together still allow about the limit. At least 1.
+    /// </summary>
+    public int Instances { get; set; } = 1;
+
+    /// <summary>Requests served at once by one instance before new ones are queued (always counted locally).</summary>
     public int GlobalConcurrency { get; set; } = 256;
 
     /// <summary>Requests that may wait for a slot before the guard answers 429.</summary>

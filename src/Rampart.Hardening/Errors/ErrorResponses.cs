@@ -18,6 +18,30 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// True when <paramref name="exception"/> means a backing service (the database, above all) could not be
+    /// reached or answered in time, rather than a bug: anywhere in its chain, a <see cref="System.Data.Common.DbException"/>
+    /// the provider marks transient, a <see cref="System.Net.Sockets.SocketException"/>, or a <see cref="TimeoutException"/>.
+    /// Such requests are answered 503 with <c>Retry-After</c>.
+    /// </summary>
+    public static bool IsOutage(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true } or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                return true;
+            }
+
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsOutage))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The trace id of this request, as it appears in error bodies and in log lines.</summary>
     public static string TraceIdOf(HttpContext context) =>
         Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;

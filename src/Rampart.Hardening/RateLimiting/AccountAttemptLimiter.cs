@@ -21,7 +21,7 @@ public sealed class AccountAttemptLimiter
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         var limits = options.Value.RateLimits;
-        _counters = store.CreateFixedWindow("auth-account", limits.AuthPerAccount, TimeSpan.FromSeconds(limits.AuthWindowSeconds));
+        _counters = store.CreateFixedWindow("auth-account", limits.AuthPerAccount, TimeSpan.FromSeconds(limits.AuthWindowSeconds), RateLimitOutagePolicy.FailClosed);
     }
 
     /// <summary>

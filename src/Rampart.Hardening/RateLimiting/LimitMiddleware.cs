@@ -38,7 +38,7 @@ internal sealed class CredentialRateLimitMiddleware : IDisposable
     {
         _next = next;
         var limits = options.Value.RateLimits;
-        _perCredential = store.CreateFixedWindow("api-credential", limits.ApiPerCredential, TimeSpan.FromSeconds(limits.ApiWindowSeconds));
+        _perCredential = store.CreateFixedWindow("api-credential", limits.ApiPerCredential, TimeSpan.FromSeconds(limits.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen);
     }
 
     public async Task InvokeAsync(HttpContext context)

@@ -54,9 +54,9 @@ public static class RampartRateLimits
             }));
 
         limiter.AddPolicy(Auth, new AddressPolicy(
-            store.CreateFixedWindow("auth-ip", options.AuthPerIp, TimeSpan.FromSeconds(options.AuthWindowSeconds)), unsafeOnly: true));
+            store.CreateFixedWindow("auth-ip", options.AuthPerIp, TimeSpan.FromSeconds(options.AuthWindowSeconds), RateLimitOutagePolicy.FailClosed), unsafeOnly: true));
         limiter.AddPolicy(Api, new AddressPolicy(
-            store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds)), unsafeOnly: false));
+            store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen), unsafeOnly: false));
 
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         limiter.OnRejected = (rejected, _) => WriteRejectionAsync(rejected.HttpContext,

@@ -63,6 +63,7 @@ public static class DataExtensions
             {
                 options.UseNpgsql(builder.Configuration.GetConnectionString("Rampart"), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations"));
                 options.AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
+                options.AddInterceptors(new PostgresConnectionRecovery());
             });
             AddKeyRingInDatabase(builder);
         }
