@@ -33,6 +33,8 @@ fi
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
 command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
+# wrk, the external load generator of scripts/bench.sh (not run by the tests).
+command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 # PostgreSQL (with contrib: unaccent) for the second run of the web tests, which starts its own throwaway server.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ -d /usr/share/postgresql ] && ls /usr/share/postgresql/*/extension/unaccent.control >/dev/null 2>&1 \

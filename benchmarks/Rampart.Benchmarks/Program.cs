@@ -4,9 +4,19 @@ namespace Rampart.Benchmarks;
 
 /// <summary>
 /// Measures, never asserts: the numbers go to docs/benchmarks.md and the closing notes.
-/// Run: <c>dotnet run -c Release --project benchmarks/Rampart.Benchmarks -- --filter '*'</c>.
+/// Micro-benchmarks: <c>dotnet run -c Release --project benchmarks/Rampart.Benchmarks -- --filter '*'</c>.
+/// P4 of scripts/bench.sh: <c>… -- markdown-throughput [seconds]</c>.
 /// </summary>
 public static class BenchmarkProgram
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        if (args is ["markdown-throughput", ..])
+        {
+            return MarkdownThroughput.Run(args);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+        return 0;
+    }
 }
