@@ -2,6 +2,7 @@ using Rampart.Web.Data;
 using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Api;
 using Rampart.Web.Features.Attachments;
+using Rampart.Web.Features.Caching;
 using Rampart.Web.Features.Cli;
 using Rampart.Web.Features.Health;
 using Rampart.Web.Features.Home;
@@ -19,6 +20,7 @@ if (command)
 
 builder.AddRampartHardening();
 builder.AddRampartData();
+builder.AddCaching();
 builder.AddMail();
 builder.AddAccounts();
 builder.AddApi();

@@ -8,6 +8,8 @@ namespace Rampart.Hardening.Diagnostics;
 /// <summary>
 /// One structured line per request: method, path, status, time, trace id. Deliberately no query
 /// string (reset and confirmation links carry tokens there), no headers, no cookies, no body.
+/// Unsafe methods and every answer of 400 or more are logged at Information; a successful read
+/// (GET, HEAD, OPTIONS below 400) only at Debug, so the default level costs reads nothing.
 /// </summary>
 internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogger<RequestLoggingMiddleware> logger)
 {
@@ -20,15 +22,19 @@ internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILo
         }
         finally
         {
-            if (logger.IsEnabled(LogLevel.Information))
+            var method = context.Request.Method;
+            var level = context.Response.StatusCode < 400 && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+                ? LogLevel.Debug
+                : LogLevel.Information;
+            if (logger.IsEnabled(level))
             {
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 var traceId = ErrorResponses.TraceIdOf(context);
-                Log(logger, context.Request.Method, context.Request.Path.Value ?? "/", context.Response.StatusCode, elapsed, traceId);
+                Log(logger, level, method, context.Request.Path.Value ?? "/", context.Response.StatusCode, elapsed, traceId);
             }
         }
     }
 
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} in {ElapsedMs:0.0} ms (trace id {TraceId})")]
-    private static partial void Log(ILogger logger, string method, string path, int statusCode, double elapsedMs, string traceId);
+    [LoggerMessage(EventId = 1000, Message = "{Method} {Path} {StatusCode} in {ElapsedMs:0.0} ms (trace id {TraceId})")]
+    private static partial void Log(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs, string traceId);
 }

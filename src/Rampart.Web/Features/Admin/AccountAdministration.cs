@@ -61,7 +61,8 @@ public sealed partial class AccountAdministration(
     SessionService sessions,
     AccountMail mail,
     AuditLog audit,
-    TimeProvider time)
+    TimeProvider time,
+    Caching.CacheInvalidation invalidation)
 {
     public async Task<List<string>> ValidateNewAccountAsync(string userName, string email, string password)
     {
@@ -259,6 +260,7 @@ public sealed partial class AccountAdministration(
                 s.SetProperty(u => u.SecurityStamp, stamp);
             }
         }, cancellationToken);
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(id), cancellationToken);
         if (db.Entry(user).State != EntityState.Detached)
         {
             await db.Entry(user).ReloadAsync(cancellationToken);
@@ -296,6 +298,7 @@ public sealed partial class AccountAdministration(
         // A forced reset is what one does on a suspected compromise: the tokens issued so far may be the intruder's.
         var now = time.GetUtcNow();
         await db.PersonalAccessTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(user.Id), cancellationToken);
         if (user.Email is not null)
         {
             await mail.SendPasswordResetAsync(user, cancellationToken);

@@ -22,7 +22,7 @@ public enum NoteChange
 }
 
 /// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
-public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time)
+public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time, Caching.CacheInvalidation invalidation, Caching.AnswerCache<NoteDto> reads)
 {
     public const int MaxTags = 10;
     public const int MaxTagLength = 32;
@@ -154,7 +154,14 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAtt
     }
 
     public async Task<bool> UnshareAsync(string ownerId, string id, string userId, CancellationToken cancellationToken) =>
-        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && db.Owned(ownerId).Any(n => n.Id == s.NoteId)).ExecuteDeleteAsync(cancellationToken) == 1;
+        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && db.Owned(ownerId).Any(n => n.Id == s.NoteId)).ExecuteDeleteAsync(cancellationToken) == 1
+        && await Invalidated(Caching.CacheInvalidation.Note(id), cancellationToken);
+
+    private async Task<bool> Invalidated(string key, CancellationToken cancellationToken)
+    {
+        await invalidation.InvalidateAsync(key, cancellationToken);
+        return true;
+    }
 
     public sealed record ShareView(string UserId, string UserName, string Permission);
 
@@ -171,6 +178,8 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAtt
             return false;
         }
 
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.Note(id), cancellationToken);
+
         foreach (var name in storageNames)
         {
             files.Delete(name);
@@ -179,8 +188,28 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAtt
         return true;
     }
 
-    public async Task<NoteDto?> GetAsync(string userId, string id, CancellationToken cancellationToken) =>
-        await Project(db.Readable(userId).Where(n => n.Id == id), userId).SingleOrDefaultAsync(cancellationToken);
+    /// <summary>
+    /// One note as <paramref name="userId"/> may read it, or null. The answer of the access query is kept in memory
+    /// until the note, its shares or its owner change (each invalidates it on every instance); the reader's own
+    /// state is checked by authentication on every request. A refusal is not kept.
+    /// </summary>
+    public async Task<NoteDto?> GetAsync(string userId, string id, CancellationToken cancellationToken)
+    {
+        var key = userId + "\n" + id;
+        if (reads.TryGet(key, out var cached))
+        {
+            return cached;
+        }
+
+        var sequence = invalidation.Sequence;
+        var note = await Project(db.Readable(userId).Where(n => n.Id == id), userId).SingleOrDefaultAsync(cancellationToken);
+        if (note is not null)
+        {
+            reads.Set(key, note, sequence, Caching.CacheInvalidation.Note(id), Caching.CacheInvalidation.User(note.Owner.Id));
+        }
+
+        return note;
+    }
 
     public IQueryable<NoteDto> Project(IQueryable<Note> notes, string userId) =>
         notes.Select(n => new NoteDto(

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Caching;
 
 namespace Rampart.Web.Features.Tokens;
 
@@ -21,7 +22,9 @@ internal sealed class PersonalAccessTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     RampartDbContext db,
-    TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    TimeProvider time,
+    AnswerCache<CachedToken> cache,
+    CacheInvalidation invalidation) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
     public const string TokenPrefix = "rp_";
@@ -46,30 +49,49 @@ internal sealed class PersonalAccessTokenHandler(
 
         var hash = OpaqueId.Hash(presented);
         var now = time.GetUtcNow();
-        var token = await db.PersonalAccessTokens.AsNoTracking()
-            .Where(t => t.TokenHash == hash)
-            .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, SwitchedOff = t.User.DisabledAt != null || t.User.LockedAt != null })
-            .SingleOrDefaultAsync(Context.RequestAborted);
-        if (token is null
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.TokenHash), Encoding.ASCII.GetBytes(hash))
-            || token.RevokedAt is not null || token.ExpiresAt <= now || token.SwitchedOff)
+        if (!cache.TryGet(hash, out var token))
+        {
+            var sequence = invalidation.Sequence;
+            var found = await db.PersonalAccessTokens.AsNoTracking()
+                .Where(t => t.TokenHash == hash)
+                .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, SwitchedOff = t.User.DisabledAt != null || t.User.LockedAt != null })
+                .SingleOrDefaultAsync(Context.RequestAborted);
+            if (found is null
+                || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(found.TokenHash), Encoding.ASCII.GetBytes(hash))
+                || found.RevokedAt is not null || found.SwitchedOff)
+            {
+                return AuthenticateResult.Fail("Invalid token.");
+            }
+
+            // Only a usable token is kept; revoking it, or locking, disabling or changing its owner, invalidates
+            // the copy on every instance (CacheInvalidation), and expiry is checked on every use below.
+            token = new CachedToken(found.Id, found.UserId, found.UserName ?? "", found.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), found.ExpiresAt, found.LastUsedAt);
+            cache.Set(hash, token, sequence, CacheInvalidation.User(found.UserId));
+        }
+
+        if (token.ExpiresAt <= now)
         {
             return AuthenticateResult.Fail("Invalid token.");
         }
 
-        if (token.LastUsedAt is null || now - token.LastUsedAt >= LastUsedGranularity)
+        if (token.ShouldRecordUse(now, LastUsedGranularity))
         {
+            // One write a minute at most per token and instance, not one per request.
             await db.PersonalAccessTokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(t => t.SetProperty(x => x.LastUsedAt, now), Context.RequestAborted);
         }
 
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, token.UserId),
-            new(ClaimTypes.Name, token.UserName ?? ""),
+            new(ClaimTypes.Name, token.UserName),
             new(TokenClaim, token.Id),
             new(Hardening.Authentication.RampartClaimTypes.Credential, "token:" + token.Id),
         };
-        claims.AddRange(token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new Claim(TokenScopes.ClaimType, s)));
+        foreach (var scope in token.Scopes)
+        {
+            claims.Add(new Claim(TokenScopes.ClaimType, scope));
+        }
+
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
@@ -79,5 +101,28 @@ internal sealed class PersonalAccessTokenHandler(
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>What authenticating a usable token needs, kept in memory (see <see cref="AnswerCache{TAnswer}"/>).</summary>
+public sealed class CachedToken(string id, string userId, string userName, string[] scopes, DateTimeOffset expiresAt, DateTimeOffset? lastUsedAt)
+{
+    private long _lastUsedTicks = lastUsedAt?.UtcTicks ?? 0;
+
+    public string Id { get; } = id;
+
+    public string UserId { get; } = userId;
+
+    public string UserName { get; } = userName;
+
+    public IReadOnlyList<string> Scopes { get; } = scopes;
+
+    public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+    /// <summary>True for the one caller that should write the last-use time now (at most once per <paramref name="granularity"/>).</summary>
+    public bool ShouldRecordUse(DateTimeOffset now, TimeSpan granularity)
+    {
+        var last = Interlocked.Read(ref _lastUsedTicks);
+        return now.UtcTicks - last >= granularity.Ticks && Interlocked.CompareExchange(ref _lastUsedTicks, now.UtcTicks, last) == last;
     }
 }

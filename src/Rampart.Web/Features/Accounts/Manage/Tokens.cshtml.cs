@@ -10,7 +10,7 @@ using Rampart.Web.Features.Tokens;
 namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>Personal access tokens: made here, shown once, listed with their last use, revocable.</summary>
-public sealed class TokensModel(RampartDbContext db, TokenService tokens, UserManager<User> users, TimeProvider time) : PageModel
+public sealed class TokensModel(RampartDbContext db, TokenService tokens, UserManager<User> users, TimeProvider time, Caching.CacheInvalidation invalidation) : PageModel
 {
     public sealed record TokenRow(string Id, string Name, string Prefix, string Scopes, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt);
 
@@ -63,6 +63,8 @@ public sealed class TokensModel(RampartDbContext db, TokenService tokens, UserMa
         {
             return NotFound();
         }
+
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(Me), cancellationToken);
 
         Message = "Token revoked: it no longer works.";
         await LoadAsync(cancellationToken);

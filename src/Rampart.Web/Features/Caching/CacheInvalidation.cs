@@ -1,0 +1,308 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Caching.Memory;
+using StackExchange.Redis;
+
+namespace Rampart.Web.Features.Caching;
+
+/// <summary>Settings under <c>Rampart:Caching</c>.</summary>
+public sealed class CachingOptions
+{
+    public const string SectionName = "Rampart:Caching";
+
+    /// <summary>
+    /// Keep copies of security answers in memory (a token's owner and scopes, a public page). Default on. They
+    /// are kept only where every change can reach every copy: one process (SQLite), or any number of instances
+    /// that share Redis; on PostgreSQL without Redis nothing is cached.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a copy lives at most, in seconds (default 60): the bound on staleness if a message between instances is lost while both stay connected.</summary>
+    public int LifetimeSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// The one mechanism that keeps in-memory copies of security answers true. A copy is stamped with the
+/// generations of what it depends on (<c>user:ID</c>, <c>note:ID</c>); whoever changes that state calls
+/// <c>InvalidateAsync</c> once the change is committed, which moves those generations on here at once
+/// and, through the Redis channel <c>rampart:invalidate</c>, on every other instance, so a copy made
+/// before the change is never answered again. While the channel is not known to work (Redis unreachable,
+/// or the subscription lost) copies are neither kept nor used, and everything kept before is forgotten, so a
+/// message missed during an outage cannot leave a stale answer behind.
+/// Without Redis (SQLite: one server process), an operator command runs in a process of its own: it marks
+/// the file <c>cache/invalidated</c> in the data directory, and the server, watching it, forgets every copy.
+/// Generations live in a fixed table of slots (a key shares its slot with others): memory is bounded, and a
+/// collision costs only a cache miss.
+/// </summary>
+public sealed partial class CacheInvalidation : IHostedService, IDisposable
+{
+    private const int Slots = 4096;
+    private static readonly RedisChannel Channel = RedisChannel.Literal("rampart:invalidate");
+    private readonly long[] _generations = new long[Slots];
+    private readonly IConnectionMultiplexer? _redis;
+    private readonly ILogger<CacheInvalidation> _logger;
+    private readonly bool _configured;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly string _signalDirectory;
+    private FileSystemWatcher? _signal;
+    private volatile bool _serving;
+    private int _disposed;
+    private long _sequence;
+    private long _epoch;
+    private volatile bool _subscribed;
+    private volatile bool _healthy = true;
+
+    public CacheInvalidation(IConfiguration configuration, Microsoft.Extensions.Options.IOptions<CachingOptions> options, ILogger<CacheInvalidation> logger, IServiceProvider services, Hardening.RampartDataDirectory dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(dataDirectory);
+        _signalDirectory = dataDirectory.GetSubdirectory("cache");
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
+        _logger = logger;
+        var redisConfigured = !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis"));
+        _redis = redisConfigured ? services.GetService<IConnectionMultiplexer>() : null;
+        _configured = options.Value.Enabled && (_redis is not null || !Data.DataExtensions.IsPostgres(configuration));
+        Lifetime = TimeSpan.FromSeconds(Math.Clamp(options.Value.LifetimeSeconds, 1, 3600));
+        _subscribed = _redis is null;
+    }
+
+    /// <summary>How long a copy lives at most.</summary>
+    public TimeSpan Lifetime { get; }
+
+    /// <summary>Whether copies may be kept and used now: only in the serving process, while every change can reach it.</summary>
+    public bool Enabled => _serving && _configured && _subscribed && _healthy && (_redis is null || _redis.IsConnected);
+
+    /// <summary>Moves on with every invalidation; read it before reading an answer from the database, and give it to <see cref="TryStamp"/>.</summary>
+    public long Sequence => Interlocked.Read(ref _sequence);
+
+    /// <summary>
+    /// The stamp a copy read since <paramref name="sequence"/> carries, or false when anything was invalidated
+    /// meanwhile (the answer may predate the change: do not keep it).
+    /// </summary>
+    public bool TryStamp(long sequence, string dependency, string? other, out CacheStamp stamp)
+    {
+        // Generations first, then the sequence: an invalidation moves the sequence before the generations, so
+        // either the sequence check sees it, or the generations read here are older than the ones it writes.
+        stamp = new CacheStamp(Interlocked.Read(ref _epoch), Generation(dependency), other is null ? 0 : Generation(other));
+        return Enabled && Interlocked.Read(ref _sequence) == sequence;
+    }
+
+    /// <summary>Whether a copy stamped <paramref name="stamp"/> is still the answer.</summary>
+    public bool IsCurrent(CacheStamp stamp, string dependency, string? other) =>
+        Enabled
+        && stamp.Epoch == Interlocked.Read(ref _epoch)
+        && stamp.Generation == Generation(dependency)
+        && stamp.OtherGeneration == (other is null ? 0 : Generation(other));
+
+    /// <summary>The key of what a user's answers depend on: their account's state, tokens and profile.</summary>
+    public static string User(string userId) => "user:" + userId;
+
+    /// <summary>The key of what a note's answers depend on: its content and visibility.</summary>
+    public static string Note(string noteId) => "note:" + noteId;
+
+    /// <summary>
+    /// Call after a change to security state is committed: copies depending on <paramref name="keys"/> are
+    /// no longer answered here from now on, and on every other instance as soon as the message reaches it. A
+    /// failure to publish is logged and does not fail the change (the other instances are then cut off from
+    /// Redis as well and keep no copies, or forget theirs within <see cref="Lifetime"/>).
+    /// </summary>
+    public async Task InvalidateAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        Apply(keys);
+        if (_redis is null)
+        {
+            if (!_serving && _configured)
+            {
+                // An operator command: tell the server in the same data directory.
+                await File.WriteAllTextAsync(Path.Combine(_signalDirectory, "invalidated"), string.Join('\n', keys), cancellationToken);
+            }
+
+            return;
+        }
+
+        try
+        {
+            await _redis.GetSubscriber().PublishAsync(Channel, string.Join('\n', keys)).WaitAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            LogPublishFailed(_logger, exception);
+        }
+    }
+
+    /// <inheritdoc cref="InvalidateAsync(IReadOnlyCollection{string}, CancellationToken)"/>
+    public Task InvalidateAsync(string key, CancellationToken cancellationToken = default) => InvalidateAsync([key], cancellationToken);
+
+    private void Apply(IEnumerable<string> keys)
+    {
+        Interlocked.Increment(ref _sequence);
+        foreach (var key in keys)
+        {
+            Interlocked.Increment(ref _generations[SlotOf(key)]);
+        }
+    }
+
+    private void ForgetEverything()
+    {
+        Interlocked.Increment(ref _sequence);
+        Interlocked.Increment(ref _epoch);
+    }
+
+    private long Generation(string key) => Interlocked.Read(ref _generations[SlotOf(key)]);
+
+    private static int SlotOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % Slots);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_configured)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_redis is null)
+        {
+            _signal = new FileSystemWatcher(_signalDirectory, "invalidated")
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+            };
+            _signal.Changed += (_, _) => ForgetEverything();
+            _signal.Created += (_, _) => ForgetEverything();
+            _signal.EnableRaisingEvents = true;
+            _serving = true;
+            return Task.CompletedTask;
+        }
+
+        _serving = true;
+
+        _redis.ConnectionFailed += OnConnectionFailed;
+        _redis.ConnectionRestored += OnConnectionRestored;
+        _ = SubscribeUntilDoneAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task SubscribeUntilDoneAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var queue = await _redis!.GetSubscriber().SubscribeAsync(Channel);
+                queue.OnMessage(message =>
+                {
+                    if (message.Message.HasValue)
+                    {
+                        Apply(((string)message.Message!).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                    }
+                });
+                ForgetEverything();
+                _subscribed = true;
+                return;
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                LogSubscribeFailed(_logger, exception);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        _healthy = false;
+        ForgetEverything();
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // Messages sent while the connection was down are lost: forget what was kept before.
+        ForgetEverything();
+        _healthy = true;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _serving = false;
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync();
+        }
+
+        _signal?.Dispose();
+        if (_redis is not null)
+        {
+            _redis.ConnectionFailed -= OnConnectionFailed;
+            _redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _serving = false;
+        _signal?.Dispose();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "Could not tell other instances to forget cached answers; theirs expire within the cache lifetime.")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Could not subscribe to cache invalidations; nothing is cached until it can.")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>The generations a cached copy was made under.</summary>
+public readonly record struct CacheStamp(long Epoch, long Generation, long OtherGeneration);
+
+/// <summary>
+/// A bounded in-memory cache of one kind of answer, each entry stamped by <see cref="CacheInvalidation"/> with
+/// what it depends on: an entry is answered only while none of that changed, and for at most the configured lifetime.
+/// <paramref name="capacityBytes"/> bounds the estimated size of all entries (<paramref name="sizeOf"/>, in bytes).
+/// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "The MemoryCache lives as long as the singleton that owns it; the container disposes neither.")]
+public sealed class AnswerCache<TAnswer>(CacheInvalidation invalidation, long capacityBytes, Func<TAnswer, long> sizeOf)
+    where TAnswer : class
+{
+    private sealed record Entry(TAnswer Answer, string Dependency, string? Other, CacheStamp Stamp);
+
+    private readonly MemoryCache _entries = new(new MemoryCacheOptions { SizeLimit = capacityBytes });
+
+    public bool TryGet(string key, [NotNullWhen(true)] out TAnswer? answer)
+    {
+        if (_entries.TryGetValue(key, out Entry? entry) && entry is not null)
+        {
+            if (invalidation.IsCurrent(entry.Stamp, entry.Dependency, entry.Other))
+            {
+                answer = entry.Answer;
+                return true;
+            }
+
+            _entries.Remove(key);
+        }
+
+        answer = null;
+        return false;
+    }
+
+    /// <summary>Keeps <paramref name="answer"/>, read from the database after <paramref name="sequence"/> was taken, unless anything changed meanwhile.</summary>
+    public void Set(string key, TAnswer answer, long sequence, string dependency, string? other = null)
+    {
+        if (invalidation.TryStamp(sequence, dependency, other, out var stamp))
+        {
+            _entries.Set(key, new Entry(answer, dependency, other, stamp), new MemoryCacheEntryOptions
+            {
+                Size = sizeOf(answer),
+                AbsoluteExpirationRelativeToNow = invalidation.Lifetime,
+            });
+        }
+    }
+}
