@@ -41,6 +41,12 @@ public static class RampartHardeningExtensions
     public const string DownloadHeaderPolicy = "rampart-download";
 
     /// <summary>
+    /// Name of the header policy every JSON answer gets (chosen from its content type when it starts): the usual
+    /// headers with a CSP of <c>default-src 'none'; frame-ancestors 'none'</c> and no nonce.
+    /// </summary>
+    public const string DataHeaderPolicy = "rampart-data";
+
+    /// <summary>
     /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start), Kestrel with
     /// HTTPS on by default, security headers, cookie policy, antiforgery, rate limits, error answers,
     /// Data Protection keys in the data directory.
@@ -89,6 +95,13 @@ public static class RampartHardeningExtensions
             var hardening = provider.GetRequiredService<IOptions<RampartHardeningOptions>>().Value;
             policies.SetDefaultPolicy(SecurityHeaderPolicy.Build(hardening));
             policies.AddPolicy(DownloadHeaderPolicy, SecurityHeaderPolicy.BuildDownload(hardening));
+            policies.AddPolicy(DataHeaderPolicy, SecurityHeaderPolicy.BuildData(hardening));
+            // Decided when the answer starts, from what it is: a JSON answer under the default policy gets the
+            // data policy (no nonce to make); an endpoint's own choice (downloads) stands.
+            policies.SetPolicySelector(selection =>
+                ReferenceEquals(selection.SelectedPolicy, selection.DefaultPolicy) && SecurityHeaderPolicy.IsJson(selection.HttpContext.Response.ContentType)
+                    ? selection.ConfiguredPolicies[DataHeaderPolicy]
+                    : selection.SelectedPolicy);
         });
 
         services.AddSingleton<PublicOrigin>();

@@ -33,6 +33,8 @@ builder.AddHealth();
 var app = builder.Build();
 
 app.UseRampartHardening();
+// After authentication (only anonymous readers are served from it) and every check of the layer.
+app.UseOutputCache();
 app.MapHealth();
 app.MapRampartPages();
 app.MapApi();

@@ -9,7 +9,9 @@ namespace Rampart.Hardening.Diagnostics;
 /// One structured line per request: method, path, status, time, trace id. Deliberately no query
 /// string (reset and confirmation links carry tokens there), no headers, no cookies, no body.
 /// Unsafe methods and every answer of 400 or more are logged at Information; a successful read
-/// (GET, HEAD, OPTIONS below 400) only at Debug, so the default level costs reads nothing.
+/// (GET, HEAD, OPTIONS below 400) only at Debug, so the default level costs reads nothing; and a 429 only at
+/// Debug too, because a refusal by a rate limit is a security event, logged coalesced — a flood of refusals
+/// must not become a flood of log lines.
 /// </summary>
 internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogger<RequestLoggingMiddleware> logger)
 {
@@ -23,14 +25,16 @@ internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILo
         finally
         {
             var method = context.Request.Method;
-            var level = context.Response.StatusCode < 400 && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+            var status = context.Response.StatusCode;
+            var level = status == StatusCodes.Status429TooManyRequests
+                || (status < 400 && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))
                 ? LogLevel.Debug
                 : LogLevel.Information;
             if (logger.IsEnabled(level))
             {
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 var traceId = ErrorResponses.TraceIdOf(context);
-                Log(logger, level, method, context.Request.Path.Value ?? "/", context.Response.StatusCode, elapsed, traceId);
+                Log(logger, level, method, context.Request.Path.Value ?? "/", status, elapsed, traceId);
             }
         }
     }

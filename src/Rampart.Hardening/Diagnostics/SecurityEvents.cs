@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Rampart.Hardening.Errors;
@@ -72,17 +73,57 @@ public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimePr
     }
 }
 
-/// <summary>Writes security events to the log as structured entries.</summary>
-internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEventSink> logger) : ISecurityEventSink
+/// <summary>
+/// Writes security events to the log as structured entries, coalesced: the first event of a kind from one
+/// address on one path is written at once, the repeats within the next minute are counted, and the next line
+/// written for them carries the count (<c>Repeats</c>). An attacker who drives rejections at will gets one
+/// line a minute per address and path, not one per request (log flooding, OWASP Logging Cheat Sheet).
+/// </summary>
+internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEventSink> logger, TimeProvider time) : ISecurityEventSink, IDisposable
 {
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private sealed class Seen(long startedTicks)
+    {
+        public long StartedTicks = startedTicks;
+        public int Repeats;
+    }
+
+    // Bounded: a flood of distinct addresses evicts, and an evicted key is simply written again.
+    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+
+    public void Dispose() => _recent.Dispose();
+
     public ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
+        var key = (securityEvent.Kind, securityEvent.RemoteIp, securityEvent.Path);
+        var now = time.GetUtcNow().UtcTicks;
+        var repeats = 0;
+        if (_recent.TryGetValue(key, out Seen? seen) && seen is not null)
+        {
+            if (now - Interlocked.Read(ref seen.StartedTicks) < Window.Ticks)
+            {
+                Interlocked.Increment(ref seen.Repeats);
+                return ValueTask.CompletedTask;
+            }
+
+            repeats = Interlocked.Exchange(ref seen.Repeats, 0);
+            Interlocked.Exchange(ref seen.StartedTicks, now);
+        }
+        else
+        {
+            using var entry = _recent.CreateEntry(key);
+            entry.Value = new Seen(now);
+            entry.Size = 1;
+            entry.SlidingExpiration = Window * 2;
+        }
+
         Log(logger, securityEvent.Kind, securityEvent.Detail, securityEvent.Method, securityEvent.Path,
-            securityEvent.RemoteIp, securityEvent.UserId, securityEvent.TraceId);
+            securityEvent.RemoteIp, securityEvent.UserId, securityEvent.TraceId, repeats);
         return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Warning,
-        Message = "Security event {SecurityEvent}: {Detail} on {Method} {Path} from {RemoteIp} user {UserId} (trace id {TraceId})")]
-    private static partial void Log(ILogger logger, string securityEvent, string detail, string method, string path, string? remoteIp, string? userId, string traceId);
+        Message = "Security event {SecurityEvent}: {Detail} on {Method} {Path} from {RemoteIp} user {UserId} (trace id {TraceId}); {Repeats} more like it in the minute before")]
+    private static partial void Log(ILogger logger, string securityEvent, string detail, string method, string path, string? remoteIp, string? userId, string traceId, int repeats);
 }

@@ -53,7 +53,15 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
     public async Task WriteAsync(HttpContext context, int statusCode, string? detail = null)
     {
         var traceId = TraceIdOf(context);
-        LogError(logger, context.Request.Method, context.Request.Path.Value ?? "/", statusCode, traceId);
+        // The request log line already says which request got which status; this line adds nothing for a
+        // refusal (4xx) and is kept at Warning for server failures only, so refusals an attacker drives at will
+        // cost no log line each at the default level.
+        var level = statusCode >= 500 ? LogLevel.Warning : LogLevel.Debug;
+        if (logger.IsEnabled(level))
+        {
+            LogError(logger, level, context.Request.Method, context.Request.Path.Value ?? "/", statusCode, traceId);
+        }
+
         if (context.Response.HasStarted)
         {
             return;
@@ -145,8 +153,8 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
             """;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered {StatusCode} (trace id {TraceId})")]
-    private static partial void LogError(ILogger logger, string method, string path, int statusCode, string traceId);
+    [LoggerMessage(Message = "{Method} {Path} answered {StatusCode} (trace id {TraceId})")]
+    private static partial void LogError(ILogger logger, LogLevel level, string method, string path, int statusCode, string traceId);
 }
 
 internal sealed record ErrorInfo(string Title, string Detail, string Type);

@@ -31,6 +31,38 @@ internal static class SecurityHeaderPolicy
             }), options);
 
     /// <summary>For files users uploaded: nothing may load or run, and the document is sandboxed.</summary>
+    /// <summary>
+    /// For JSON answers (API results and problem details), which a browser never renders as a page: nothing may
+    /// load and nothing may frame them. No nonce — there is no script or style to allow, so none is made.
+    /// </summary>
+    public static HeaderPolicyCollection BuildData(RampartHardeningOptions options) =>
+        Common(new HeaderPolicyCollection()
+            .AddContentSecurityPolicy(csp =>
+            {
+                csp.AddDefaultSrc().None();
+                csp.AddFrameAncestors().None();
+            }), options);
+
+    /// <summary>True for a JSON media type (<c>application/json</c>, <c>application/problem+json</c>, any <c>+json</c>).</summary>
+    public static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+
+        var mediaType = contentType.AsSpan();
+        var semicolon = mediaType.IndexOf(';');
+        if (semicolon >= 0)
+        {
+            mediaType = mediaType[..semicolon];
+        }
+
+        mediaType = mediaType.Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
     public static HeaderPolicyCollection BuildDownload(RampartHardeningOptions options) =>
         Common(new HeaderPolicyCollection()
             .AddContentSecurityPolicy(csp =>

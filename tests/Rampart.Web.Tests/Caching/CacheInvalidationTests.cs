@@ -110,6 +110,28 @@ public sealed class CacheInvalidationTests
     }
 
     [Fact]
+    public async Task APublicPageFromTheOutputCacheGetsFreshSecurityHeadersAndIsNeverServedToASignedInReader()
+    {
+        await using var w = await BuildAsync();
+        await WarmAsync(w);
+        var anonymous = w.App.CreateClient();
+        var first = await anonymous.GetAsync($"/p/{w.Slug}");
+        var cached = await anonymous.GetAsync($"/p/{w.Slug}");
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.True(cached.Headers.Age is not null, "the second anonymous read was not served from the output cache, so this test would prove nothing");
+        SecurityAssertions.AssertHardenedHeaders(cached);
+        var csp = Assert.Single(cached.Headers.GetValues("Content-Security-Policy"));
+        Assert.NotEqual(Assert.Single(first.Headers.GetValues("Content-Security-Policy")), csp); // a new nonce each time
+        Assert.False(cached.Headers.Contains("Set-Cookie"));
+
+        // A signed-in reader gets their own page (their name in the navigation), never the anonymous copy.
+        var browser = await w.App.SignedInClientAsync("reader");
+        var mine = await browser.GetAsync($"/p/{w.Slug}");
+        Assert.Null(mine.Headers.Age);
+        Assert.Contains(">reader</a>", await mine.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ATokenRevokedOnItsPageIsRefusedOnTheNextRequest()
     {
         await using var w = await BuildAsync();

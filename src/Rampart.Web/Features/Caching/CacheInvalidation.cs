@@ -276,13 +276,17 @@ public sealed class AnswerCache<TAnswer>(CacheInvalidation invalidation, long ca
 
     private readonly MemoryCache _entries = new(new MemoryCacheOptions { SizeLimit = capacityBytes });
 
-    public bool TryGet(string key, [NotNullWhen(true)] out TAnswer? answer)
+    public bool TryGet(string key, [NotNullWhen(true)] out TAnswer? answer) => TryGet(key, out answer, out _);
+
+    /// <summary>The kept answer and the stamp it was kept under, while it is current.</summary>
+    public bool TryGet(string key, [NotNullWhen(true)] out TAnswer? answer, out CacheStamp stamp)
     {
         if (_entries.TryGetValue(key, out Entry? entry) && entry is not null)
         {
             if (invalidation.IsCurrent(entry.Stamp, entry.Dependency, entry.Other))
             {
                 answer = entry.Answer;
+                stamp = entry.Stamp;
                 return true;
             }
 
@@ -290,6 +294,7 @@ public sealed class AnswerCache<TAnswer>(CacheInvalidation invalidation, long ca
         }
 
         answer = null;
+        stamp = default;
         return false;
     }
 

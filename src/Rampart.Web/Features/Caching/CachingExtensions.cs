@@ -22,6 +22,14 @@ public static class CachingExtensions
             note => 512 + (2L * (note.Title.Length + note.Author.Length + note.Html.Length))));
         builder.Services.AddSingleton(services => new AnswerCache<NoteDto>(services.GetRequiredService<CacheInvalidation>(), 16 * Mebibyte,
             note => 1024 + (2L * (note.Title.Length + note.Markdown.Length + note.Html.Length + note.Tags.Sum(t => t.Length)))));
+        builder.Services.AddOutputCache(output =>
+        {
+            // Public slugs are case-sensitive: /p/aBc and /p/AbC are different notes.
+            output.UseCaseSensitivePaths = true;
+            output.SizeLimit = 32 * Mebibyte;
+            output.MaximumBodySize = Notes.Note.MaxMarkdownBytes * 4L;
+            output.AddPolicy(PublicPageOutputCachePolicy.Name, new PublicPageOutputCachePolicy());
+        });
         return builder;
     }
 }

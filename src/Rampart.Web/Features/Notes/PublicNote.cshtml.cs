@@ -9,6 +9,7 @@ namespace Rampart.Web.Features.Notes;
 
 /// <summary>A public note, readable by anyone who has its link; the link dies when the note is made private.</summary>
 [AllowAnonymous]
+[Microsoft.AspNetCore.OutputCaching.OutputCache(PolicyName = PublicPageOutputCachePolicy.Name)]
 public sealed class PublicNoteModel(RampartDbContext db, AnswerCache<CachedPublicNote> cache, CacheInvalidation invalidation) : PageModel
 {
     public string Title { get; private set; } = "";
