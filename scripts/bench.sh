@@ -2,7 +2,7 @@
 # Rampart's speed as ratios to a bare Kestrel endpoint measured in the same run, with an external load
 # generator (wrk), so client and server never share a thread pool.
 #
-#   scripts/bench.sh [--quick] [--provider Sqlite|Postgres] [--no-write] [--keep] [--profile DIR]
+#   scripts/bench.sh [--quick] [--provider Sqlite|Postgres] [--no-write] [--keep] [--profile DIR] [--serve]
 #
 # Starts the bare endpoint (benchmarks/Rampart.Bare: the same JSON bytes over TLS with the same
 # certificate) and Rampart in Production on a fresh data directory (SQLite, or a throwaway PostgreSQL),
@@ -18,18 +18,21 @@
 # --quick: shorter rounds (3 s), for trying the harness; --keep: leave the temporary directory.
 # --profile DIR: instead of the rounds, record a CPU-sampling trace of the server under each of P1-P3's load
 # (dotnet-trace, a local tool of this repository) into DIR and print each one's top methods.
+# --serve: start and seed both servers, print how to load them (the wrk commands) and the server's pid, and
+# wait until interrupted — for profiling by hand (dotnet-counters, dotnet-trace).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 source scripts/lib-postgres.sh
 
-QUICK=0 PROVIDER=Sqlite WRITE=1 KEEP=0 PROFILE=""
+QUICK=0 PROVIDER=Sqlite WRITE=1 KEEP=0 PROFILE="" SERVE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; shift ;;
     --provider) PROVIDER=${2:-}; shift 2 ;;
     --no-write) WRITE=0; shift ;;
     --keep) KEEP=1; shift ;;
+    --serve) SERVE=1; shift ;;
     --profile) PROFILE=${2:-}; [ -n "$PROFILE" ] || exit 2; shift 2 ;;
     *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
@@ -167,6 +170,17 @@ run_wrk() { # target seconds: prints requests/s, or VOID:<statuses>
     echo "$rps"
   fi
 }
+
+if [ "$SERVE" = 1 ]; then
+  echo "== serving; Rampart pid $SERVER_PID; load with:"
+  for target in "${TARGETS[@]}"; do
+    echo "   $target: wrk -t1 -c$CONNECTIONS -d10s -s $DIR/${SCRIPT[$target]} $( [ "$target" != bare ] && printf -- "-H 'Host: %s' " "$HOST")$( [ -n "${HEADERS[$target]}" ] && printf -- "-H '%s' " "${HEADERS[$target]}")${URL[$target]}"
+  done
+  echo "   (interrupt to stop)"
+  while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 1; done
+  cleanup
+  exit 0
+fi
 
 echo "== warm up (${WARMUP} s each)"
 for target in "${TARGETS[@]}"; do run_wrk "$target" "$WARMUP" >/dev/null; done
