@@ -85,13 +85,20 @@ public sealed record RequestCredential(RequestCredentialKind Kind, string? Id)
                 continue;
             }
 
+            var isCookie = typeof(CookieAuthenticationHandler).IsAssignableFrom(scheme.HandlerType);
+            if (isCookie && !HasCookie(context, scheme.Name))
+            {
+                // A cookie handler authenticates nothing without its cookie (chunked cookies keep the base name).
+                continue;
+            }
+
             var result = await context.AuthenticateAsync(scheme.Name);
             if (!result.Succeeded || result.Principal.Identity?.IsAuthenticated != true)
             {
                 continue;
             }
 
-            if (typeof(CookieAuthenticationHandler).IsAssignableFrom(scheme.HandlerType))
+            if (isCookie)
             {
                 return new RequestCredential(RequestCredentialKind.Cookie, IdOf(result.Principal, scheme.Name));
             }
@@ -100,6 +107,12 @@ public sealed record RequestCredential(RequestCredentialKind Kind, string? Id)
         }
 
         return bearer ?? Anonymous;
+    }
+
+    private static bool HasCookie(HttpContext context, string scheme)
+    {
+        var name = context.RequestServices.GetService<Microsoft.Extensions.Options.IOptionsMonitor<CookieAuthenticationOptions>>()?.Get(scheme).Cookie.Name;
+        return name is null || context.Request.Cookies.ContainsKey(name);
     }
 
     private static string IdOf(ClaimsPrincipal principal, string scheme) =>

@@ -83,12 +83,19 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
             };
             problem.Extensions["traceId"] = traceId;
             response.ContentType = "application/problem+json; charset=utf-8";
-            await JsonSerializer.SerializeAsync(response.Body, problem, Json, context.RequestAborted);
+            await WriteBodyAsync(response, JsonSerializer.SerializeToUtf8Bytes(problem, Json), context.RequestAborted);
             return;
         }
 
         response.ContentType = "text/html; charset=utf-8";
-        await response.WriteAsync(RenderHtml(info, statusCode, detail ?? info.Detail, traceId), Encoding.UTF8, context.RequestAborted);
+        await WriteBodyAsync(response, Encoding.UTF8.GetBytes(RenderHtml(info, statusCode, detail ?? info.Detail, traceId)), context.RequestAborted);
+    }
+
+    /// <summary>The whole body at once with its length: no chunked framing, one write.</summary>
+    private static async Task WriteBodyAsync(HttpResponse response, byte[] body, CancellationToken cancellationToken)
+    {
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, cancellationToken);
     }
 
     /// <summary>True when the request is for an API path or asks for JSON rather than HTML.</summary>
