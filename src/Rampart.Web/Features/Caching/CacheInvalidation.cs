@@ -228,9 +228,13 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _serving = false;
-        if (Volatile.Read(ref _disposed) == 0)
+        try
         {
             await _stopping.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The container disposed this singleton before the host stopped it (a test host's order): nothing left to stop.
         }
 
         _signal?.Dispose();
