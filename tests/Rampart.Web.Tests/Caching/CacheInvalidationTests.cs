@@ -315,4 +315,42 @@ public sealed class CacheInvalidationTests
         Assert.True(unshared);
         Assert.Equal(HttpStatusCode.NotFound, await OnB(readerOnB, $"/api/v1/notes/{a.NoteId}"));
     }
+
+    [Fact]
+    public async Task WhileItsOwnProbeDoesNotComeBackThroughRedisAnInstanceKeepsNothingThoughCommandsStillWork()
+    {
+        Assert.SkipUnless(RampartApp.OnPostgres, "The channel between instances is Redis; on SQLite there is one process.");
+        await using var w = await BuildAsync();
+        await WarmAsync(w);
+        var invalidation = w.App.Services.GetRequiredService<CacheInvalidation>();
+        Assert.True(invalidation.Enabled);
+
+        // Writes (PUBLISH among them) are held by Redis while every connection stays up: messages cannot arrive.
+        using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{w.Redis!.ConnectionString},allowAdmin=true");
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "8000", "WRITE");
+        try
+        {
+            for (var i = 0; i < 60 && invalidation.Enabled; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.False(invalidation.Enabled, "the instance still trusts a channel its probe no longer comes back through");
+            Assert.True(w.App.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().IsConnected);
+            var before = w.Queries.Readers;
+            Assert.Equal(HttpStatusCode.OK, (await w.ReaderApi.GetAsync($"/api/v1/notes/{w.NoteId}")).StatusCode);
+            Assert.True(w.Queries.Readers > before, "a read was answered from memory while invalidations could not arrive");
+        }
+        finally
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        for (var i = 0; i < 60 && !invalidation.Enabled; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(invalidation.Enabled, "the instance did not trust the channel again once its probe came back");
+    }
 }

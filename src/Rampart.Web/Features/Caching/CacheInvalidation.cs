@@ -25,11 +25,14 @@ public sealed class CachingOptions
 /// generations of what it depends on (<c>user:ID</c>, <c>note:ID</c>); whoever changes that state calls
 /// <c>InvalidateAsync</c> once the change is committed, which moves those generations on here at once
 /// and, through the Redis channel <c>rampart:invalidate</c>, on every other instance, so a copy made
-/// before the change is never answered again. While the channel is not known to work (Redis unreachable,
-/// or the subscription lost) copies are neither kept nor used, and everything kept before is forgotten, so a
-/// message missed during an outage cannot leave a stale answer behind.
-/// Without Redis (SQLite: one server process), an operator command runs in a process of its own: it marks
-/// the file <c>cache/invalidated</c> in the data directory, and the server, watching it, forgets every copy.
+/// before the change is never answered again. The channel is known to work only while this instance's own
+/// probe, published every second, comes back through it (within 3 s); otherwise — Redis unreachable, either
+/// connection lost, the subscription not yet restored — copies are neither kept nor used, and everything
+/// kept before is forgotten, so a message missed meanwhile cannot leave a stale answer behind. A message
+/// that could not be published is published again once Redis answers.
+/// An operator command runs in a process of its own: it publishes like an instance, and also marks the file
+/// <c>cache/invalidated</c> in the data directory, which a server on the same data directory (SQLite: one
+/// server process) watches and answers by forgetting every copy.
 /// Generations live in a fixed table of slots (a key shares its slot with others): memory is bounded, and a
 /// collision costs only a cache miss.
 /// </summary>
@@ -43,13 +46,20 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
     private readonly bool _configured;
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _signalDirectory;
+    private readonly string _probe = "probe:" + Guid.NewGuid().ToString("N");
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _unsent = new();
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeDeadline = TimeSpan.FromSeconds(3);
+    private const int MaxUnsent = 10_000;
     private FileSystemWatcher? _signal;
     private volatile bool _serving;
+    private long _lastEcho;
     private int _disposed;
+    private volatile bool _configuredOff;
     private long _sequence;
     private long _epoch;
     private volatile bool _subscribed;
-    private volatile bool _healthy = true;
+    private volatile bool _healthy;
 
     public CacheInvalidation(IConfiguration configuration, Microsoft.Extensions.Options.IOptions<CachingOptions> options, ILogger<CacheInvalidation> logger, IServiceProvider services, Hardening.RampartDataDirectory dataDirectory)
     {
@@ -64,13 +74,14 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
         _configured = options.Value.Enabled && (_redis is not null || !Data.DataExtensions.IsPostgres(configuration));
         Lifetime = TimeSpan.FromSeconds(Math.Clamp(options.Value.LifetimeSeconds, 1, 3600));
         _subscribed = _redis is null;
+        _healthy = _redis is null;
     }
 
     /// <summary>How long a copy lives at most.</summary>
     public TimeSpan Lifetime { get; }
 
     /// <summary>Whether copies may be kept and used now: only in the serving process, while every change can reach it.</summary>
-    public bool Enabled => _serving && _configured && _subscribed && _healthy && (_redis is null || _redis.IsConnected);
+    public bool Enabled => _serving && _configured && !_configuredOff && _subscribed && _healthy && (_redis is null || _redis.IsConnected);
 
     /// <summary>Moves on with every invalidation; read it before reading an answer from the database, and give it to <see cref="TryStamp"/>.</summary>
     public long Sequence => Interlocked.Read(ref _sequence);
@@ -115,24 +126,60 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
         }
 
         Apply(keys);
+        if (!_serving)
+        {
+            // An operator command: tell a server on the same data directory (SQLite), whatever else it can reach.
+            await File.WriteAllTextAsync(Path.Combine(_signalDirectory, "invalidated"), string.Join('\n', keys), cancellationToken);
+        }
+
         if (_redis is null)
         {
-            if (!_serving && _configured)
-            {
-                // An operator command: tell the server in the same data directory.
-                await File.WriteAllTextAsync(Path.Combine(_signalDirectory, "invalidated"), string.Join('\n', keys), cancellationToken);
-            }
-
             return;
         }
 
+        // An operator command has no loop to publish later: it tries a few times before it gives up.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryPublishAsync(string.Join('\n', keys), cancellationToken))
+            {
+                return;
+            }
+
+            if (_serving || attempt == 3)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+
+        if (_serving)
+        {
+            foreach (var key in keys)
+            {
+                if (_unsent.Count < MaxUnsent)
+                {
+                    _unsent.Enqueue(key);
+                }
+            }
+        }
+        else
+        {
+            LogOperatorPublishFailed(_logger, Lifetime.TotalSeconds);
+        }
+    }
+
+    private async Task<bool> TryPublishAsync(string message, CancellationToken cancellationToken)
+    {
         try
         {
-            await _redis.GetSubscriber().PublishAsync(Channel, string.Join('\n', keys)).WaitAsync(cancellationToken);
+            await _redis!.GetSubscriber().PublishAsync(Channel, message).WaitAsync(cancellationToken);
+            return true;
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
         {
             LogPublishFailed(_logger, exception);
+            return false;
         }
     }
 
@@ -165,20 +212,27 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
             return Task.CompletedTask;
         }
 
+        // An operator command on the same data directory marks this file (SQLite: the only server process).
+        _signal = new FileSystemWatcher(_signalDirectory, "invalidated")
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+        };
+        _signal.Changed += (_, _) => ForgetEverything();
+        _signal.Created += (_, _) => ForgetEverything();
+        _signal.Renamed += (_, _) => ForgetEverything();
+        // A watcher that fails can no longer promise anything: keep nothing from then on.
+        _signal.Error += (_, _) =>
+        {
+            _healthy = false;
+            _configuredOff = true;
+            ForgetEverything();
+        };
+        _signal.EnableRaisingEvents = true;
+        _serving = true;
         if (_redis is null)
         {
-            _signal = new FileSystemWatcher(_signalDirectory, "invalidated")
-            {
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
-            };
-            _signal.Changed += (_, _) => ForgetEverything();
-            _signal.Created += (_, _) => ForgetEverything();
-            _signal.EnableRaisingEvents = true;
-            _serving = true;
             return Task.CompletedTask;
         }
-
-        _serving = true;
 
         _redis.ConnectionFailed += OnConnectionFailed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -195,13 +249,24 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
                 var queue = await _redis!.GetSubscriber().SubscribeAsync(Channel);
                 queue.OnMessage(message =>
                 {
-                    if (message.Message.HasValue)
+                    if (!message.Message.HasValue)
                     {
-                        Apply(((string)message.Message!).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                        return;
+                    }
+
+                    var text = (string)message.Message!;
+                    if (text == _probe)
+                    {
+                        OnEcho();
+                    }
+                    else if (!text.StartsWith("probe:", StringComparison.Ordinal))
+                    {
+                        Apply(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
                     }
                 });
                 ForgetEverything();
                 _subscribed = true;
+                await ProbeUntilStoppedAsync(stopping);
                 return;
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
@@ -209,6 +274,47 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
                 LogSubscribeFailed(_logger, exception);
                 await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+    }
+
+    /// <summary>
+    /// Every second: publish what could not be published before, then this instance's probe; the channel is
+    /// trusted only while the probe comes back within <see cref="ProbeDeadline"/>.
+    /// </summary>
+    private async Task ProbeUntilStoppedAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var unsent = new List<string>();
+            while (unsent.Count < 1000 && _unsent.TryDequeue(out var key))
+            {
+                unsent.Add(key);
+            }
+
+            if (unsent.Count > 0 && !await TryPublishAsync(string.Join('\n', unsent), stopping))
+            {
+                unsent.ForEach(_unsent.Enqueue);
+            }
+
+            await TryPublishAsync(_probe, stopping);
+            await Task.Delay(ProbeInterval, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (_healthy && System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastEcho)) > ProbeDeadline)
+            {
+                LogChannelLost(_logger);
+                _healthy = false;
+                ForgetEverything();
+            }
+        }
+    }
+
+    private void OnEcho()
+    {
+        Interlocked.Exchange(ref _lastEcho, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (!_healthy)
+        {
+            // Nothing was kept while the channel was down, and what was kept before was forgotten when it went.
+            ForgetEverything();
+            _healthy = true;
         }
     }
 
@@ -220,9 +326,10 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        // Messages sent while the connection was down are lost: forget what was kept before.
+        // Messages sent while the connection was down are lost: forget what was kept before, and trust the
+        // channel again only when this instance's probe comes back through it.
+        _healthy = false;
         ForgetEverything();
-        _healthy = true;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -262,6 +369,12 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Could not subscribe to cache invalidations; nothing is cached until it can.")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Cache invalidations stopped coming back through Redis; nothing is cached until they do.")]
+    private static partial void LogChannelLost(ILogger logger);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The change is saved, but the running instances could not be told through Redis: their copies of what changed expire within {Seconds} s.")]
+    private static partial void LogOperatorPublishFailed(ILogger logger, double seconds);
 }
 
 /// <summary>The generations a cached copy was made under.</summary>

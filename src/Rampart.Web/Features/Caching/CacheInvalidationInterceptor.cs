@@ -12,10 +12,14 @@ namespace Rampart.Web.Features.Caching;
 /// (Identity writes through it: password, security stamp, profile, lock), a token, a note — once the save has
 /// committed. Bulk statements (<c>ExecuteUpdate</c>/<c>ExecuteDelete</c>) bypass the tracker; each one that
 /// changes such state calls <see cref="CacheInvalidation.InvalidateAsync(string, CancellationToken)"/> itself.
+/// Inside an explicit transaction the keys are invalidated after the save and again when the transaction
+/// commits (a copy made in between would otherwise hold the state before the commit); a failed save still
+/// invalidates (its commit may have happened before the connection broke).
 /// </summary>
-internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidation) : SaveChangesInterceptor
+internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidation) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly ConditionalWeakTable<DbContext, List<string>> _pending = [];
+    private readonly ConditionalWeakTable<DbContext, List<string>> _afterCommit = [];
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -33,6 +37,7 @@ internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidatio
     {
         if (Take(eventData.Context) is { } keys)
         {
+            RememberUntilCommit(eventData.Context, keys);
             invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
         }
 
@@ -43,18 +48,79 @@ internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidatio
     {
         if (Take(eventData.Context) is { } keys)
         {
-            await invalidation.InvalidateAsync(keys, cancellationToken);
+            RememberUntilCommit(eventData.Context, keys);
+            await invalidation.InvalidateAsync(keys, CancellationToken.None);
         }
 
         return result;
     }
 
-    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Take(eventData.Context);
-
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    public override void SaveChangesFailed(DbContextErrorEventData eventData)
     {
-        Take(eventData.Context);
+        if (Take(eventData.Context) is { } keys)
+        {
+            invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
+        }
+    }
+
+    public override async Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        if (Take(eventData.Context) is { } keys)
+        {
+            await invalidation.InvalidateAsync(keys, CancellationToken.None);
+        }
+    }
+
+    public void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData)
+    {
+        if (TakeAfterCommit(eventData.Context) is { } keys)
+        {
+            invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
+        }
+    }
+
+    public async Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        if (TakeAfterCommit(eventData.Context) is { } keys)
+        {
+            await invalidation.InvalidateAsync(keys, CancellationToken.None);
+        }
+    }
+
+    public void TransactionRolledBack(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) => TakeAfterCommit(eventData.Context);
+
+    public Task TransactionRolledBackAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TakeAfterCommit(eventData.Context);
         return Task.CompletedTask;
+    }
+
+    private void RememberUntilCommit(DbContext? context, List<string> keys)
+    {
+        if (context?.Database.CurrentTransaction is null)
+        {
+            return;
+        }
+
+        if (_afterCommit.TryGetValue(context, out var waiting))
+        {
+            waiting.AddRange(keys);
+        }
+        else
+        {
+            _afterCommit.AddOrUpdate(context, [.. keys]);
+        }
+    }
+
+    private List<string>? TakeAfterCommit(DbContext? context)
+    {
+        if (context is null || !_afterCommit.TryGetValue(context, out var keys))
+        {
+            return null;
+        }
+
+        _afterCommit.Remove(context);
+        return keys;
     }
 
     private void Collect(DbContext? context)
