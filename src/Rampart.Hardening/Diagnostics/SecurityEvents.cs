@@ -25,6 +25,8 @@ public static class SecurityEventKind
 /// <param name="UserId">The signed-in user's id, if any.</param>
 /// <param name="TraceId">The request's trace id.</param>
 /// <param name="OccurredAt">When it happened.</param>
+/// <param name="Repeats">How many more events of this kind from this address on this path came in the minute
+/// before and were not handed to the sinks (see <see cref="SecurityEvents"/>).</param>
 public sealed record SecurityEvent(
     string Kind,
     string Detail,
@@ -34,12 +36,12 @@ public sealed record SecurityEvent(
     string? UserAgent,
     string? UserId,
     string TraceId,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt,
+    int Repeats = 0);
 
 /// <summary>
-/// Receives security events. The layer logs every event; an app adds sinks (an audit table, say) by
-/// registering more implementations. A sink must be cheap: events are raised on rejection paths that
-/// an attacker can drive.
+/// Receives security events, already coalesced by <see cref="SecurityEvents"/>. The layer logs each one; an
+/// app adds sinks (an audit table, say) by registering more implementations.
 /// </summary>
 public interface ISecurityEventSink
 {
@@ -47,41 +49,19 @@ public interface ISecurityEventSink
     ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken);
 }
 
-/// <summary>Raises security events to every registered <see cref="ISecurityEventSink"/>.</summary>
-public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimeProvider time)
-{
-    private readonly ISecurityEventSink[] _sinks = [.. sinks];
-
-    /// <summary>Builds the event from the request and hands it to every sink.</summary>
-    public async ValueTask RecordAsync(HttpContext context, string kind, string detail)
-    {
-        var userAgent = context.Request.Headers.UserAgent.ToString();
-        var securityEvent = new SecurityEvent(
-            kind,
-            detail,
-            context.Request.Method,
-            context.Request.Path.Value ?? "/",
-            context.Connection.RemoteIpAddress?.ToString(),
-            userAgent.Length > 256 ? userAgent[..256] : userAgent,
-            context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
-            ErrorResponses.TraceIdOf(context),
-            time.GetUtcNow());
-        foreach (var sink in _sinks)
-        {
-            await sink.WriteAsync(securityEvent, context.RequestAborted);
-        }
-    }
-}
-
 /// <summary>
-/// Writes security events to the log as structured entries, coalesced: the first event of a kind from one
-/// address on one path is written at once, the repeats within the next minute are counted, and the next line
-/// written for them carries the count (<c>Repeats</c>). An attacker who drives rejections at will gets one
-/// line a minute per address and path, not one per request (log flooding, OWASP Logging Cheat Sheet).
+/// Raises security events to every registered <see cref="ISecurityEventSink"/>, coalesced: the first event of a
+/// kind from one client address on one path goes to the sinks at once; the repeats within the next minute are
+/// only counted, and the next event handed on after that minute carries their count
+/// (<see cref="SecurityEvent.Repeats"/>). Rejections are what an attacker drives at will: a flood costs each
+/// sink one event a minute per address and path, not one per request (log flooding, OWASP Logging Cheat Sheet).
+/// The count lives in this process (bounded to 10,000 keys; an evicted key is simply handed on again).
 /// </summary>
-internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEventSink> logger, TimeProvider time) : ISecurityEventSink, IDisposable
+public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly ISecurityEventSink[] _sinks = [.. sinks];
+    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 10_000 });
 
     private sealed class Seen(long startedTicks)
     {
@@ -89,37 +69,71 @@ internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEv
         public int Repeats;
     }
 
-    // Bounded: a flood of distinct addresses evicts, and an evicted key is simply written again.
-    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 10_000 });
-
-    public void Dispose() => _recent.Dispose();
-
-    public ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    /// <summary>Builds the event from the request and hands it to every sink, unless it repeats one handed on within the minute.</summary>
+    public async ValueTask RecordAsync(HttpContext context, string kind, string detail)
     {
-        var key = (securityEvent.Kind, securityEvent.RemoteIp, securityEvent.Path);
+        ArgumentNullException.ThrowIfNull(context);
+        var remoteIp = context.Connection.RemoteIpAddress?.ToString();
+        var path = context.Request.Path.Value ?? "/";
+        if (!TryStartWindow((kind, remoteIp, path), out var repeats))
+        {
+            return;
+        }
+
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        var securityEvent = new SecurityEvent(
+            kind,
+            detail,
+            context.Request.Method,
+            path,
+            remoteIp,
+            userAgent.Length > 256 ? userAgent[..256] : userAgent,
+            context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
+            ErrorResponses.TraceIdOf(context),
+            time.GetUtcNow(),
+            repeats);
+        foreach (var sink in _sinks)
+        {
+            await sink.WriteAsync(securityEvent, context.RequestAborted);
+        }
+    }
+
+    /// <summary>True for the event that opens a minute for its key (with the repeats counted in the one before); false for a repeat.</summary>
+    private bool TryStartWindow((string Kind, string? RemoteIp, string Path) key, out int repeats)
+    {
+        repeats = 0;
         var now = time.GetUtcNow().UtcTicks;
-        var repeats = 0;
         if (_recent.TryGetValue(key, out Seen? seen) && seen is not null)
         {
-            if (now - Interlocked.Read(ref seen.StartedTicks) < Window.Ticks)
+            var started = Interlocked.Read(ref seen.StartedTicks);
+            if (now - started < Window.Ticks || Interlocked.CompareExchange(ref seen.StartedTicks, now, started) != started)
             {
                 Interlocked.Increment(ref seen.Repeats);
-                return ValueTask.CompletedTask;
+                return false;
             }
 
             repeats = Interlocked.Exchange(ref seen.Repeats, 0);
-            Interlocked.Exchange(ref seen.StartedTicks, now);
-        }
-        else
-        {
-            using var entry = _recent.CreateEntry(key);
-            entry.Value = new Seen(now);
-            entry.Size = 1;
-            entry.SlidingExpiration = Window * 2;
+            return true;
         }
 
+        using var entry = _recent.CreateEntry(key);
+        entry.Value = new Seen(now);
+        entry.Size = 1;
+        entry.SlidingExpiration = Window * 2;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _recent.Dispose();
+}
+
+/// <summary>Writes security events to the log as structured entries (one per event handed on, with its repeat count).</summary>
+internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEventSink> logger) : ISecurityEventSink
+{
+    public ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
         Log(logger, securityEvent.Kind, securityEvent.Detail, securityEvent.Method, securityEvent.Path,
-            securityEvent.RemoteIp, securityEvent.UserId, securityEvent.TraceId, repeats);
+            securityEvent.RemoteIp, securityEvent.UserId, securityEvent.TraceId, securityEvent.Repeats);
         return ValueTask.CompletedTask;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
 using Rampart.Hardening.Diagnostics;
 using Rampart.Web.Data;
 
@@ -66,26 +65,14 @@ public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor h
 }
 
 /// <summary>
-/// Puts the hardening layer's events (CSRF and rate-limit rejections) into the audit table. Rejections
-/// are what an attacker can drive at will, so each kind is written at most once a minute per client
-/// address and path: a flood costs the database one row a minute, the log still sees every one.
+/// Puts the hardening layer's events (CSRF and rate-limit rejections) into the audit table. The layer hands
+/// them on coalesced (<see cref="SecurityEvents"/>): a flood costs the database one row a minute per client
+/// address and path.
 /// </summary>
-internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes) : ISecurityEventSink, IDisposable
+internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes) : ISecurityEventSink
 {
-    // Its own bounded cache: a flood of distinct addresses cannot grow it without limit.
-    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 10_000 });
-
-    public void Dispose() => _recent.Dispose();
-
     public async ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
-        var key = $"audit:{securityEvent.Kind}:{securityEvent.RemoteIp}:{securityEvent.Path}";
-        if (_recent.TryGetValue(key, out _))
-        {
-            return;
-        }
-
-        _recent.Set(key, true, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1), Size = 1 });
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RampartDbContext>();
         db.AuditEvents.Add(new AuditEvent

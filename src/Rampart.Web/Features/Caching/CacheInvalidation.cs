@@ -155,13 +155,7 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
 
         if (_serving)
         {
-            foreach (var key in keys)
-            {
-                if (_unsent.Count < MaxUnsent)
-                {
-                    _unsent.Enqueue(key);
-                }
-            }
+            Enqueue(keys);
         }
         else
         {
@@ -185,6 +179,58 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
 
     /// <inheritdoc cref="InvalidateAsync(IReadOnlyCollection{string}, CancellationToken)"/>
     public Task InvalidateAsync(string key, CancellationToken cancellationToken = default) => InvalidateAsync([key], cancellationToken);
+
+    /// <summary>
+    /// For synchronous callers (EF Core's synchronous save): the same as <see cref="InvalidateAsync(IReadOnlyCollection{string}, CancellationToken)"/>
+    /// without waiting on Redis — here at once, and published by the probe loop within a second (an operator
+    /// command, which has no loop, publishes synchronously).
+    /// </summary>
+    public void Invalidate(IReadOnlyCollection<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        Apply(keys);
+        if (!_serving)
+        {
+            File.WriteAllText(Path.Combine(_signalDirectory, "invalidated"), string.Join('\n', keys));
+        }
+
+        if (_redis is null)
+        {
+            return;
+        }
+
+        if (_serving)
+        {
+            Enqueue(keys);
+            return;
+        }
+
+        try
+        {
+            _redis.GetSubscriber().Publish(Channel, string.Join('\n', keys));
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            LogPublishFailed(_logger, exception);
+            LogOperatorPublishFailed(_logger, Lifetime.TotalSeconds);
+        }
+    }
+
+    private void Enqueue(IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (_unsent.Count < MaxUnsent)
+            {
+                _unsent.Enqueue(key);
+            }
+        }
+    }
 
     private void Apply(IEnumerable<string> keys)
     {

@@ -38,7 +38,7 @@ internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidatio
         if (Take(eventData.Context) is { } keys)
         {
             RememberUntilCommit(eventData.Context, keys);
-            invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
+            invalidation.Invalidate(keys);
         }
 
         return result;
@@ -59,7 +59,7 @@ internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidatio
     {
         if (Take(eventData.Context) is { } keys)
         {
-            invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
+            invalidation.Invalidate(keys);
         }
     }
 
@@ -75,7 +75,7 @@ internal sealed class CacheInvalidationInterceptor(CacheInvalidation invalidatio
     {
         if (TakeAfterCommit(eventData.Context) is { } keys)
         {
-            invalidation.InvalidateAsync(keys).GetAwaiter().GetResult();
+            invalidation.Invalidate(keys);
         }
     }
 

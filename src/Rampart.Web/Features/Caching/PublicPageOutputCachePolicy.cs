@@ -21,28 +21,23 @@ internal sealed class PublicPageOutputCachePolicy : IOutputCachePolicy
     {
         var http = context.HttpContext;
         var request = http.Request;
+        var stamp = default(CacheStamp);
         var cacheable = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
             && request.Headers.Authorization.Count == 0
             && http.User.Identity?.IsAuthenticated != true
             && request.RouteValues["slug"] is string slug
-            && http.RequestServices.GetRequiredService<AnswerCache<CachedPublicNote>>().TryGet(slug, out _, out var stamp)
-            && Vary(context, stamp);
+            && http.RequestServices.GetRequiredService<AnswerCache<CachedPublicNote>>().TryGet(slug, out _, out stamp);
         context.EnableOutputCaching = cacheable;
         context.AllowCacheLookup = cacheable;
         context.AllowCacheStorage = cacheable;
         context.AllowLocking = cacheable;
         if (cacheable)
         {
+            context.CacheVaryByRules.VaryByValues["answer"] = string.Create(CultureInfo.InvariantCulture, $"{stamp.Epoch}.{stamp.Generation}.{stamp.OtherGeneration}");
             context.ResponseExpirationTimeSpan = http.RequestServices.GetRequiredService<CacheInvalidation>().Lifetime;
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private static bool Vary(OutputCacheContext context, CacheStamp stamp)
-    {
-        context.CacheVaryByRules.VaryByValues["answer"] = string.Create(CultureInfo.InvariantCulture, $"{stamp.Epoch}.{stamp.Generation}.{stamp.OtherGeneration}");
-        return true;
     }
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;

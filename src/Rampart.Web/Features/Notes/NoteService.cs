@@ -153,13 +153,14 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAtt
         return (NoteChange.Done, false);
     }
 
-    public async Task<bool> UnshareAsync(string ownerId, string id, string userId, CancellationToken cancellationToken) =>
-        await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && db.Owned(ownerId).Any(n => n.Id == s.NoteId)).ExecuteDeleteAsync(cancellationToken) == 1
-        && await Invalidated(Caching.CacheInvalidation.Note(id), cancellationToken);
-
-    private async Task<bool> Invalidated(string key, CancellationToken cancellationToken)
+    public async Task<bool> UnshareAsync(string ownerId, string id, string userId, CancellationToken cancellationToken)
     {
-        await invalidation.InvalidateAsync(key, cancellationToken);
+        if (await db.NoteShares.Where(s => s.NoteId == id && s.UserId == userId && db.Owned(ownerId).Any(n => n.Id == s.NoteId)).ExecuteDeleteAsync(cancellationToken) != 1)
+        {
+            return false;
+        }
+
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.Note(id), cancellationToken);
         return true;
     }
 
