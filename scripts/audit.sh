@@ -242,6 +242,8 @@ if command -v sqlmap >/dev/null 2>&1; then
   targets=0 injectable=0 failed_runs=0
   scan() { # name, sqlmap arguments...
     local name=$1; shift
+    # AUDIT_SQLMAP_ONLY (a developer's aid, never set in CI): scan only targets whose name contains it.
+    [ -n "${AUDIT_SQLMAP_ONLY:-}" ] && [[ "$name" != *"$AUDIT_SQLMAP_ONLY"* ]] && return
     targets=$((targets + 1))
     local left=$(( SQLMAP_DEADLINE - $(date +%s) )) threads=(--threads 2)
     [ "$left" -gt 150 ] && left=150
@@ -277,7 +279,12 @@ if command -v sqlmap >/dev/null 2>&1; then
   signin
   scan "GET /search?q (page)" -u "$BASE/search?q=oil" --cookie "$COOKIE"
   scan "form: sign in" -u "$BASE/account/login" --forms --csrf-token "__RequestVerificationToken"
-  scan "form: register" -u "$BASE/account/register" --forms --csrf-token "__RequestVerificationToken"
+  # The register form names a user that exists: a new name's answer flips from "check your mail" to "that
+  # name is taken" once the queued registration runs (a random delay later), which sqlmap, comparing pages
+  # over time, took for a boolean condition and chased for minutes. A taken name answers the same every time
+  # and still runs every query the form makes (the address lookup, the name lookup).
+  scan "form: register" -u "$BASE/account/register" --csrf-token "__RequestVerificationToken" \
+    --data "Input.UserName=bystander&Input.Email=someone%40example.com&Input.Password=$(printf %s "$PASSWORD" | sed 's/ /+/g')&Input.ConfirmPassword=$(printf %s "$PASSWORD" | sed 's/ /+/g')&__RequestVerificationToken=x"
   scan "form: forgotten password" -u "$BASE/account/forgot-password" --forms --csrf-token "__RequestVerificationToken"
   signin
   scan "form: new note" -u "$BASE/notes/new" --forms --csrf-token "__RequestVerificationToken" --cookie "$COOKIE"
