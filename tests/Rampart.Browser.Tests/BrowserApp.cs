@@ -24,6 +24,9 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>Playwright itself, for HTTP requests made outside any browser (a replayed request, say).</summary>
+    public IPlaywright Playwright => _playwright ?? throw new InvalidOperationException("Chromium is not installed.");
+
     /// <summary>Where screenshots go, for a person to look at.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
@@ -42,11 +45,25 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
         Assert.Skip($"Chromium is not installed at {ChromiumPath}; install Debian's chromium package to run the browser tests.");
     }
 
+    /// <summary>
+    /// The port, chosen before the server starts: the app is reached as <c>https://localhost:port</c> (its public
+    /// origin — WebAuthn needs a domain, not an IP address, for the relying party) and listens on 127.0.0.1 only.
+    /// </summary>
+    private readonly int _port = FreePort();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("Rampart:DataDirectory", DataDirectory);
-        builder.UseSetting("urls", "https://127.0.0.1:0");
+        builder.UseSetting("urls", $"https://127.0.0.1:{_port}");
+        builder.UseSetting("Rampart:PublicOrigin", $"https://localhost:{_port}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask InitializeAsync()
@@ -58,9 +75,10 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
 
         UseKestrel();
         StartServer();
-        BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _ = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = $"https://localhost:{_port}";
         Directory.CreateDirectory(ScreenshotDirectory);
-        _playwright = await Playwright.CreateAsync();
+        _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,

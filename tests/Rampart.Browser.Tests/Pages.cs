@@ -10,7 +10,7 @@ internal sealed class LoginPage(IPage page)
         await page.GotoAsync("/account/login");
         await page.GetByLabel("User name or email").FillAsync(login);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
     }
 
     public async Task EnterCodeAsync(string code)

@@ -38,7 +38,13 @@ internal static class SecurityAssertions
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
         Assert.Equal("DENY", Header(response, "X-Frame-Options"));
         Assert.Equal("same-origin", Header(response, "Referrer-Policy"));
-        Assert.Contains("camera=()", Header(response, "Permissions-Policy"), StringComparison.Ordinal);
+        var permissions = Header(response, "Permissions-Policy") ?? "";
+        Assert.Contains("camera=()", permissions, StringComparison.Ordinal);
+        Assert.Contains("geolocation=()", permissions, StringComparison.Ordinal);
+        // WebAuthn for this origin only (passkeys), never for a framed or other origin.
+        Assert.Contains("publickey-credentials-get=(self)", permissions, StringComparison.Ordinal);
+        Assert.Contains("publickey-credentials-create=(self)", permissions, StringComparison.Ordinal);
+        Assert.DoesNotContain("publickey-credentials-get=()", permissions, StringComparison.Ordinal);
         Assert.Equal("same-origin", Header(response, "Cross-Origin-Opener-Policy"));
         Assert.Equal("same-origin", Header(response, "Cross-Origin-Resource-Policy"));
         var hsts = Header(response, "Strict-Transport-Security");

@@ -82,7 +82,14 @@ internal static class SecurityHeaderPolicy
             // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the app's
             // own form posts, which would blind the Origin check of the CSRF defence.
             .AddReferrerPolicySameOrigin()
-            .AddPermissionsPolicyWithDefaultSecureDirectives()
+            // The library's secure defaults (every powerful feature off), except WebAuthn for this origin only:
+            // passkeys are created and used by the app's own pages, never by a framed or other origin.
+            .AddPermissionsPolicy(permissions =>
+            {
+                permissions.AddDefaultSecureDirectives();
+                permissions.AddPublickeyCredentialsGet().Self();
+                permissions.AddPublickeyCredentialsCreate().Self();
+            })
             .AddCrossOriginOpenerPolicy(coop => coop.SameOrigin())
             .AddCrossOriginResourcePolicy(corp => corp.SameOrigin())
             .RemoveServerHeader()

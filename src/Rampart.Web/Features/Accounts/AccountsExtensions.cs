@@ -25,6 +25,8 @@ public static class AccountsExtensions
 
         services.AddIdentity<User, IdentityRole>(identity =>
             {
+                // Version 3 adds Identity's passkey table (WebAuthn credentials).
+                identity.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
                 identity.User.RequireUniqueEmail = true;
                 identity.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._";
                 identity.SignIn.RequireConfirmedEmail = true;
@@ -83,6 +85,7 @@ public static class AccountsExtensions
         HardenCookie(services, IdentityConstants.TwoFactorRememberMeScheme, "rampart-2fa-remember");
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
 
+        services.AddPasskeys();
         services.AddScoped<SignInService>();
         services.AddScoped<SessionService>();
         services.AddScoped<AuditLog>();

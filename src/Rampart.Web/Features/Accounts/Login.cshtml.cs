@@ -7,7 +7,7 @@ using Rampart.Hardening.RateLimiting;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class LoginModel(SignInService signIn) : PageModel
+public sealed class LoginModel(SignInService signIn, PasskeyService passkeys) : PageModel
 {
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -27,6 +27,42 @@ public sealed class LoginModel(SignInService signIn) : PageModel
         }
 
         var outcome = await signIn.PasswordSignInAsync(Input.Login, Input.Password, Input.RememberMe, HttpContext.RequestAborted);
+        return Answer(outcome);
+    }
+
+    /// <summary>
+    /// Options for a passkey sign-in (JSON): no user is named, so every visitor gets the same kind of answer
+    /// and nothing tells which accounts exist or hold passkeys. Under the <c>auth</c> limits, like the form.
+    /// </summary>
+    public async Task<IActionResult> OnPostPasskeyOptionsAsync() => Content(await passkeys.RequestOptionsAsync(), "application/json");
+
+    /// <summary>The result of <c>navigator.credentials.get()</c>, posted by the passkey form.</summary>
+    public async Task<IActionResult> OnPostPasskeyAsync()
+    {
+        // The password form's fields are not part of this one.
+        ModelState.Remove("Input.Login");
+        ModelState.Remove("Input.Password");
+        if (!ModelState.IsValid)
+        {
+            ModelState.AddModelError("", PasskeyFailureMessage);
+            return Page();
+        }
+
+        var outcome = await passkeys.SignInAsync(Input.CredentialJson, Input.RememberMe, HttpContext.RequestAborted);
+        if (outcome == SignInOutcome.Failed)
+        {
+            ModelState.AddModelError("", PasskeyFailureMessage);
+            return Page();
+        }
+
+        return Answer(outcome);
+    }
+
+    /// <summary>The one message for every failed passkey sign-in.</summary>
+    public const string PasskeyFailureMessage = "That passkey did not sign you in. Try again, or sign in with your password.";
+
+    private IActionResult Answer(SignInOutcome outcome)
+    {
         switch (outcome)
         {
             case SignInOutcome.Succeeded:
@@ -57,5 +93,9 @@ public sealed class LoginModel(SignInService signIn) : PageModel
         public string Password { get; set; } = "";
 
         public bool RememberMe { get; set; }
+
+        /// <summary>The passkey form's result of <c>navigator.credentials.get()</c>, as JSON.</summary>
+        [StringLength(PasskeyService.MaxCredentialJsonLength)]
+        public string? CredentialJson { get; set; }
     }
 }

@@ -21,6 +21,9 @@ public static class AuditKinds
     public const string TwoFactorDisabled = "2fa.disabled";
     public const string RecoveryCodesGenerated = "2fa.recoverycodes.generated";
     public const string RecoveryCodeUsed = "2fa.recoverycode.used";
+    public const string PasskeyAdded = "passkey.added";
+    public const string PasskeyRenamed = "passkey.renamed";
+    public const string PasskeyRemoved = "passkey.removed";
     public const string SessionRevoked = "session.revoked";
     public const string AllSessionsRevoked = "session.revoked.all";
     public const string AccountLocked = "admin.locked";
