@@ -33,6 +33,7 @@ builder.AddHealth();
 var app = builder.Build();
 
 app.UseRampartHardening();
+app.UseTwoFactorEnrolment();
 // After authentication (only anonymous readers are served from it) and every check of the layer.
 app.UseOutputCache();
 app.MapHealth();

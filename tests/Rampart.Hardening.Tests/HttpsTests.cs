@@ -19,6 +19,41 @@ public sealed class HttpsTests
     }
 
     [Theory]
+    [InlineData("GET", "/api/v1/notes")]
+    [InlineData("GET", "/api")]
+    [InlineData("GET", "/API/v1/notes?x=1")]
+    [InlineData("GET", "/Api/v1/me")]
+    [InlineData("POST", "/api/v1/auth/token")]
+    [InlineData("DELETE", "/api/v1/notes/abc")]
+    [InlineData("PUT", "/api/v1/notes/abc")]
+    public async Task PlainHttpApiRequestsAreRefusedWithAProblemNeverRedirected(string method, string path)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.Authorization = new("Bearer", "rp_" + new string('a', 43));
+        var response = await host.CreateClient(https: false).SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("HTTPS only", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/apis")]
+    [InlineData("/apiary/x")]
+    [InlineData("/docs/api")]
+    [InlineData("/notes/api")]
+    public async Task PagesThatOnlyLookLikeTheApiAreStillRedirected(string path)
+    {
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        var response = await host.CreateClient(https: false).GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+        Assert.Equal("https://localhost" + path, response.Headers.Location?.ToString());
+    }
+
+    [Theory]
     [InlineData("evil.example")]
     [InlineData("evil.example:443")]
     [InlineData("localhost.evil.example")]

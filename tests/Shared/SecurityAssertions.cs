@@ -42,8 +42,8 @@ internal static class SecurityAssertions
         Assert.Contains("camera=()", permissions, StringComparison.Ordinal);
         Assert.Contains("geolocation=()", permissions, StringComparison.Ordinal);
         // WebAuthn for this origin only (passkeys), never for a framed or other origin.
-        Assert.Contains("publickey-credentials-get=(self)", permissions, StringComparison.Ordinal);
-        Assert.Contains("publickey-credentials-create=(self)", permissions, StringComparison.Ordinal);
+        Assert.Contains("publickey-credentials-get=self", permissions, StringComparison.Ordinal);
+        Assert.Contains("publickey-credentials-create=self", permissions, StringComparison.Ordinal);
         Assert.DoesNotContain("publickey-credentials-get=()", permissions, StringComparison.Ordinal);
         Assert.Equal("same-origin", Header(response, "Cross-Origin-Opener-Policy"));
         Assert.Equal("same-origin", Header(response, "Cross-Origin-Resource-Policy"));

@@ -98,15 +98,27 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
         await response.Body.WriteAsync(body, cancellationToken);
     }
 
-    /// <summary>True when the request is for an API path or asks for JSON rather than HTML.</summary>
-    public bool WantsJson(HttpRequest request)
+    /// <summary>True for a path under one of <c>Errors:ApiPathPrefixes</c> (by default <c>/api</c>), compared by segment, ignoring case.</summary>
+    public bool IsApiPath(PathString path)
     {
         foreach (var prefix in options.Value.Errors.ApiPathPrefixes)
         {
-            if (request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
+            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the request is for an API path or asks for JSON rather than HTML.</summary>
+    public bool WantsJson(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (IsApiPath(request.Path))
+        {
+            return true;
         }
 
         var accept = request.GetTypedHeaders().Accept;

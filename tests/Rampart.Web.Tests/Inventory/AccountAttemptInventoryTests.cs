@@ -48,6 +48,8 @@ public sealed class AccountAttemptInventoryTests
         ["/account/register"] = RegisterAsync,
         ["/account/manage/password"] = app => SignedInAsync(app, "/account/manage/password", "", new() { ["Input.CurrentPassword"] = "not my password at all", ["Input.NewPassword"] = "a brand new passphrase 77", ["Input.ConfirmPassword"] = "a brand new passphrase 77" }),
         ["/account/manage/email"] = app => SignedInAsync(app, "/account/manage/email", "", new() { ["Input.NewEmail"] = "moved@example.org", ["Input.CurrentPassword"] = "not my password at all" }),
+        ["/account/manage/passkeys"] = app => SignedInAsync(app, "/account/manage/passkeys", "?handler=Remove", new() { ["id"] = "AAAA", ["Input.CurrentPassword"] = "not my password at all" }),
+        ["/account/manage/sessions"] = app => SignedInAsync(app, "/account/manage/sessions", "?handler=RevokeOthers", new() { ["CurrentPassword"] = "not my password at all" }),
         ["/account/manage/two-factor"] = app => SignedInAsync(app, "/account/manage/two-factor", "?handler=Enable", new() { ["Input.Code"] = "000000", ["Input.CurrentPassword"] = "not my password at all" }),
         ["/setup"] = SetupAsync,
     };

@@ -42,6 +42,7 @@ public static class AccountsExtensions
             .AddUserStore<RampartUserStore>()
             .AddSignInManager<RampartSignInManager>()
             .AddUserManager<RampartUserManager>()
+            .AddClaimsPrincipalFactory<RampartClaimsPrincipalFactory>()
             .AddTokenProvider<AccountTokenProvider>(AccountTokenProvider.Name)
             .AddTokenProvider<AuthenticatorCodeProvider>(AuthenticatorCodeProvider.Name)
             .AddRampartPasswordSecurity();
@@ -83,8 +84,27 @@ public static class AccountsExtensions
         HardenCookie(services, IdentityConstants.ExternalScheme, "rampart-external");
         HardenCookie(services, IdentityConstants.TwoFactorUserIdScheme, "rampart-2fa");
         HardenCookie(services, IdentityConstants.TwoFactorRememberMeScheme, "rampart-2fa-remember");
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
+        services.Configure<SecurityStampValidatorOptions>(o =>
+        {
+            o.ValidationInterval = TimeSpan.FromMinutes(5);
+            // The principal made again every 5 minutes keeps what the session store added to it (which session
+            // this is, how the request was authenticated), or that request would not know its own session.
+            o.OnRefreshingPrincipal = context =>
+            {
+                if (context.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity renewed && context.CurrentPrincipal is { } current)
+                {
+                    foreach (var claim in current.Claims.Where(c => c.Type is DatabaseTicketStore.SessionClaim or Hardening.Authentication.RampartClaimTypes.Credential).ToList())
+                    {
+                        renewed.AddClaim(new System.Security.Claims.Claim(claim.Type, claim.Value));
+                    }
+                }
 
+                return Task.CompletedTask;
+            };
+        });
+
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<TwoFactorRequirement>();
         services.AddPasskeys();
         services.AddScoped<SignInService>();
         services.AddScoped<SessionService>();
@@ -101,6 +121,9 @@ public static class AccountsExtensions
     }
 
     public const string AdminPolicy = "admin";
+
+    /// <summary>An account that must enrol a second factor reaches only enrolment until it has (after authentication).</summary>
+    public static IApplicationBuilder UseTwoFactorEnrolment(this IApplicationBuilder app) => app.UseMiddleware<TwoFactorEnrolmentMiddleware>();
 
     private static void HardenCookie(IServiceCollection services, string scheme, string name) =>
         services.Configure<CookieAuthenticationOptions>(scheme, cookie =>

@@ -72,6 +72,9 @@ public sealed class LoginModel(SignInService signIn, PasskeyService passkeys) : 
             case SignInOutcome.EmailNotConfirmed:
                 ModelState.AddModelError("", "Confirm your email address first: open the link we mailed you. No mail? Use \"Forgot your password?\": the reset link confirms your address too.");
                 return Page();
+            case SignInOutcome.UsePasskey:
+                ModelState.AddModelError("", "Two-factor is required for this account: sign in with your passkey (the button below).");
+                return Page();
             case SignInOutcome.MustResetPassword:
                 ModelState.AddModelError("", "An administrator asked you to choose a new password. Use \"Forgot your password?\" to get a reset link.");
                 return Page();

@@ -22,6 +22,7 @@ public sealed class LogoutModel(SignInManager<User> signIn, AuditLog audit) : Pa
 
         // The cookie handler deletes the server-side session; the cookie is cleared too.
         await signIn.SignOutAsync();
+        Hardening.Headers.ClearSiteData.OnSignOut(Response);
         return LocalRedirect("/");
     }
 }

@@ -37,6 +37,7 @@ public sealed partial class PasskeyService(
     RampartDbContext db,
     AuditLog audit,
     TimeProvider time,
+    Caching.CacheInvalidation invalidation,
     ILogger<PasskeyService> logger)
 {
     /// <summary>Most passkeys one account may hold.</summary>
@@ -178,6 +179,7 @@ public sealed partial class PasskeyService(
         }
 
         await audit.RecordAsync(AuditKinds.PasskeyAdded, user.Id, user.UserName, result.Passkey.Name, cancellationToken);
+        await SecondFactorsChangedAsync(user, cancellationToken);
         return PasskeyRegistrationOutcome.Added;
     }
 
@@ -235,6 +237,7 @@ public sealed partial class PasskeyService(
         if (removed)
         {
             await audit.RecordAsync(AuditKinds.PasskeyRemoved, user.Id, user.UserName, passkey.Name, cancellationToken);
+            await SecondFactorsChangedAsync(user, cancellationToken);
         }
 
         return removed;
@@ -245,6 +248,16 @@ public sealed partial class PasskeyService(
     {
         ArgumentNullException.ThrowIfNull(user);
         return (await users.GetPasskeysAsync(user)).Any(p => p.IsUserVerified);
+    }
+
+    /// <summary>
+    /// The account's second factors changed (required two-factor may now be met, or no longer): this session's
+    /// principal is made again, and copies of the account's answers (its tokens) are invalidated on every instance.
+    /// </summary>
+    private async Task SecondFactorsChangedAsync(User user, CancellationToken cancellationToken)
+    {
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(user.Id), cancellationToken);
+        await signIn.RefreshSignInAsync(user);
     }
 
     private async Task<PasskeyAssertionResult<User>?> AssertAsync(string? credentialJson)

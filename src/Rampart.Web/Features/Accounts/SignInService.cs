@@ -15,7 +15,13 @@ public enum SignInOutcome
     RequiresTwoFactor,
     EmailNotConfirmed,
     MustResetPassword,
+
+    /// <summary>The password was right, but the account must sign in with its passkey (two-factor required).</summary>
+    UsePasskey,
 }
+
+/// <summary>The API's credential check: the account, or (after a right password only) why it may not have a token.</summary>
+public sealed record CredentialCheck(User? User, string? Refusal = null);
 
 /// <summary>
 /// Password sign-in by user name or email with the defences Identity leaves to the app: an unknown
@@ -31,7 +37,8 @@ public sealed class SignInService(
     IPasswordHasher<User> hasher,
     ILookupNormalizer normalizer,
     AccountAttemptLimiter attempts,
-    AuditLog audit)
+    AuditLog audit,
+    TwoFactorRequirement twoFactor)
 {
     /// <summary>The one message for every failed sign-in, whatever the cause.</summary>
     public const string FailureMessage = "Wrong user name or password, or the account is locked for a while. Try again later, or reset your password.";
@@ -202,6 +209,21 @@ public sealed class SignInService(
             return SignInOutcome.Failed;
         }
 
+        // Required two-factor, for an account whose second factor is a passkey: a password alone is not enough,
+        // and only someone who knows the password is told to use the passkey.
+        if (!user.TwoFactorEnabled && await CoveredWithoutAuthenticatorAppAsync(user, cancellationToken) is { Passkey: true })
+        {
+            if (await users.CheckPasswordAsync(user, password))
+            {
+                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password accepted; two-factor required: sign in with a passkey", cancellationToken);
+                return SignInOutcome.UsePasskey;
+            }
+
+            await users.AccessFailedAsync(user);
+            await RecordFailedAttemptAsync(user, "wrong password");
+            return SignInOutcome.Failed;
+        }
+
         var result = await signIn.PasswordSignInAsync(user, password, remember, lockoutOnFailure: true);
         if (result.Succeeded)
         {
@@ -237,21 +259,21 @@ public sealed class SignInService(
     /// the attempt counted against the account first, one Argon2id verification whatever the cause,
     /// failures counted toward lockout, one answer.
     /// </summary>
-    public async Task<User?> CheckCredentialsAsync(string login, string password, string? code, CancellationToken cancellationToken = default)
+    public async Task<CredentialCheck> CheckCredentialsAsync(string login, string password, string? code, CancellationToken cancellationToken = default)
     {
         var user = await BeginAttemptAsync(login, cancellationToken);
         if (user is null || user.IsSwitchedOff || user.MustResetPassword || await users.IsLockedOutAsync(user) || !user.EmailConfirmed)
         {
             VerifyDummyPassword(password);
             await audit.RecordAsync(AuditKinds.LoginFailed, user?.Id, user?.UserName ?? login, "API token: account cannot sign in", cancellationToken);
-            return null;
+            return new CredentialCheck(null);
         }
 
         if (!await users.CheckPasswordAsync(user, password))
         {
             await users.AccessFailedAsync(user);
             await RecordFailedAttemptAsync(user, "API token: wrong password");
-            return null;
+            return new CredentialCheck(null);
         }
 
         if (user.TwoFactorEnabled)
@@ -260,14 +282,28 @@ public sealed class SignInService(
             {
                 await users.AccessFailedAsync(user);
                 await RecordFailedAttemptAsync(user, "API token: missing, wrong or used one-time code");
-                return null;
+                return new CredentialCheck(null);
             }
+        }
+        else if (await CoveredWithoutAuthenticatorAppAsync(user, cancellationToken) is { } covered)
+        {
+            // The password was right: the holder may be told why no token comes back.
+            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "API token: two-factor required", cancellationToken);
+            return new CredentialCheck(null, covered.Passkey
+                ? "Two-factor is required and this account's second factor is a passkey: create a token at /account/manage/tokens."
+                : "Two-factor is required for this account: turn it on at " + TwoFactorRequirement.EnrolPath + " first.");
         }
 
         await users.ResetAccessFailedCountAsync(user);
         await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "API token issued", cancellationToken);
-        return user;
+        return new CredentialCheck(user);
     }
+
+    /// <summary>The account's second factors when required two-factor covers it (null when it does not).</summary>
+    private async Task<SecondFactorState?> CoveredWithoutAuthenticatorAppAsync(User user, CancellationToken cancellationToken) =>
+        twoFactor.Mode != RequireTwoFactor.None && await twoFactor.StateAsync(user.Id, cancellationToken) is { } state && twoFactor.Covers(state.IsAdministrator)
+            ? state
+            : null;
 
     /// <summary>
     /// Audits a failed attempt that has been counted (<see cref="RampartUserManager.AccessFailedAsync"/>) on an

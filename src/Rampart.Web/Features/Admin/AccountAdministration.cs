@@ -199,7 +199,8 @@ public sealed partial class AccountAdministration(
                 u.UserName,
                 u.Email,
                 u.EmailConfirmed,
-                u.TwoFactorEnabled,
+                // A second factor: the authenticator app or a passkey.
+                TwoFactorEnabled = u.TwoFactorEnabled || db.Set<Microsoft.AspNetCore.Identity.IdentityUserPasskey<string>>().Any(p => p.UserId == u.Id),
                 u.DisabledAt,
                 u.LockedAt,
                 u.LockoutEnd,
@@ -305,6 +306,41 @@ public sealed partial class AccountAdministration(
         }
 
         await audit.RecordAsync(AuditKinds.PasswordResetForced, user.Id, user.UserName, $"by {by}", cancellationToken);
+    }
+
+    /// <summary>
+    /// For an account holder who lost every second factor (ASVS V6.4.4), after the operator has checked who they
+    /// are the way the account was first proven: the authenticator app off (its key and recovery codes gone), every
+    /// passkey removed, every session ended and the account's cached answers dropped. Audited. Under required
+    /// two-factor the holder enrols again at the next sign-in.
+    /// </summary>
+    public async Task ResetSecondFactorsAsync(User user, string by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        var passkeys = await users.GetPasskeysAsync(user);
+        foreach (var passkey in passkeys)
+        {
+            await users.RemovePasskeyAsync(user, passkey.CredentialId);
+        }
+
+        await users.UpdateSecurityStampAsync(user);
+        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"second factors reset by {by}", cancellationToken);
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(user.Id), cancellationToken);
+        await audit.RecordAsync(AuditKinds.SecondFactorsReset, user.Id, user.UserName, $"authenticator app off, {passkeys.Count} passkey(s) removed, by {by}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends every session of every account at once (ASVS V7.4.5) — after a suspected compromise of the server or a
+    /// key — except <paramref name="keepSessionId"/> (the administrator's own, when given). Audited.
+    /// </summary>
+    public async Task<int> RevokeEverySessionAsync(string by, string? keepSessionId, CancellationToken cancellationToken)
+    {
+        var ended = await db.Sessions.Where(s => keepSessionId == null || s.PublicId != keepSessionId).ExecuteDeleteAsync(cancellationToken);
+        await audit.RecordAsync(AuditKinds.EverySessionRevoked, null, null, $"{ended} session(s) of every account ended by {by}", cancellationToken);
+        return ended;
     }
 
     public Task<int> RevokeSessionsAsync(User user, string by, CancellationToken cancellationToken)

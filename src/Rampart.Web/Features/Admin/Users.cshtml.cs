@@ -35,6 +35,18 @@ public sealed class UsersModel(AccountAdministration administration) : PageModel
     public Task<IActionResult> OnPostRevokeAsync(string? id, CancellationToken cancellationToken) =>
         ActAsync(id, "signed out everywhere", u => administration.RevokeSessionsAsync(u, By, cancellationToken), cancellationToken);
 
+    public Task<IActionResult> OnPostResetSecondFactorsAsync(string? id, CancellationToken cancellationToken) =>
+        ActAsync(id, "second factors reset (authenticator app off, passkeys removed, signed out everywhere)", u => administration.ResetSecondFactorsAsync(u, By, cancellationToken), cancellationToken, notOnSelf: true);
+
+    /// <summary>Ends every session of every account but this one.</summary>
+    public async Task<IActionResult> OnPostRevokeEverySessionAsync(CancellationToken cancellationToken)
+    {
+        var ended = await administration.RevokeEverySessionAsync(By, Sessions.SessionService.CurrentSessionId(User), cancellationToken);
+        Message = $"{ended} session(s) ended: everyone else must sign in again.";
+        await OnGetAsync(cancellationToken);
+        return Page();
+    }
+
     private async Task<IActionResult> ActAsync(string? id, string done, Func<Accounts.User, Task> action, CancellationToken cancellationToken, bool notOnSelf = false)
     {
         if (string.IsNullOrEmpty(id) || await administration.FindByIdAsync(id) is not { } user)

@@ -82,8 +82,14 @@ public static class ApiExtensions
     private const int MaxTokenDays = 365;
 
     private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> IssueTokenAsync(
-        TokenRequest request, SignInService signIn, TokenService tokens, CancellationToken cancellationToken)
+        TokenRequest request, SignInService signIn, TokenService tokens, Microsoft.Extensions.Options.IOptions<AccountOptions> accounts, CancellationToken cancellationToken)
     {
+        if (!accounts.Value.PasswordTokenEndpoint)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Switched off",
+                detail: "This server does not exchange passwords for tokens: create a token at /account/manage/tokens.");
+        }
+
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.UserName) || request.UserName.Length > 256)
         {
@@ -118,7 +124,12 @@ public static class ApiExtensions
             return TypedResults.ValidationProblem(errors);
         }
 
-        var user = await signIn.CheckCredentialsAsync(request.UserName!, request.Password!, request.Code, cancellationToken);
+        var (user, refusal) = await signIn.CheckCredentialsAsync(request.UserName!, request.Password!, request.Code, cancellationToken);
+        if (refusal is not null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Two-factor required", detail: refusal);
+        }
+
         if (user is null)
         {
             // One answer for every cause: unknown account, wrong password, missing code, locked, disabled.

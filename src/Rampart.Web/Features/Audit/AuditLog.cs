@@ -32,6 +32,8 @@ public static class AuditKinds
     public const string AccountEnabled = "admin.enabled";
     public const string LockoutCleared = "admin.lockout.cleared";
     public const string PasswordResetForced = "admin.password.reset.forced";
+    public const string SecondFactorsReset = "admin.2fa.reset";
+    public const string EverySessionRevoked = "admin.sessions.revoked.all";
     public const string AdminCreated = "setup.admin.created";
     public const string AuthorizationDenied = "authorization.denied";
 }

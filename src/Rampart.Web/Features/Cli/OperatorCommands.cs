@@ -21,7 +21,10 @@ public static class OperatorCommands
           users disable NAME | users enable NAME    a lock that also hides the account's notes from everyone else
           users clear-lockout NAME                  end the short lockout after failed sign-ins
           users reset-password NAME
+          users reset-2fa NAME                      after checking who they are: authenticator app off, passkeys
+                                                    removed, signed out everywhere (they enrol again)
           sessions revoke NAME
+          sessions revoke-all                       end every session of every account
           db migrate                                apply pending migrations (and make the first key) and exit
         """;
 
@@ -76,6 +79,10 @@ public static class OperatorCommands
                 // command exists so operators can run it alone before rolling out new instances.
                 await stdout.WriteLineAsync("The database is up to date.");
                 return Done;
+            case ["sessions", "revoke-all"]:
+                var every = await admin.RevokeEverySessionAsync(by, keepSessionId: null, cancellationToken);
+                await stdout.WriteLineAsync($"{every} session(s) ended: everyone must sign in again.");
+                return Done;
             case ["users", "list"]:
                 var accounts = await admin.ListAsync(cancellationToken);
                 await stdout.WriteLineAsync($"{"NAME",-32} {"EMAIL",-40} {"STATUS",-28} {"ADMIN",-5} {"2FA",-3} SESSIONS");
@@ -85,7 +92,7 @@ public static class OperatorCommands
                 }
 
                 return Done;
-            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "enable" or "clear-lockout" or "reset-password") or ("sessions", "revoke"):
+            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "enable" or "clear-lockout" or "reset-password" or "reset-2fa") or ("sessions", "revoke"):
                 var user = await admin.FindByNameAsync(target);
                 if (user is null)
                 {
@@ -114,6 +121,10 @@ public static class OperatorCommands
                     case ("users", "disable"):
                         await admin.DisableAsync(user, by, cancellationToken);
                         await stdout.WriteLineAsync($"{user.UserName} is disabled and signed out everywhere.");
+                        break;
+                    case ("users", "reset-2fa"):
+                        await admin.ResetSecondFactorsAsync(user, by, cancellationToken);
+                        await stdout.WriteLineAsync($"{user.UserName}: second factors reset (authenticator app off, passkeys removed) and signed out everywhere.");
                         break;
                     case ("users", "reset-password"):
                         await admin.ForcePasswordResetAsync(user, by, cancellationToken);

@@ -112,6 +112,12 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
 
         if (ticket?.Principal.Identity is ClaimsIdentity identity)
         {
+            // Decided here, from the row; never from what a renewed ticket happened to carry.
+            foreach (var stale in identity.Claims.Where(c => c.Type is SessionClaim or Hardening.Authentication.RampartClaimTypes.Credential).ToList())
+            {
+                identity.RemoveClaim(stale);
+            }
+
             identity.AddClaim(new Claim(SessionClaim, session.PublicId));
             identity.AddClaim(new Claim(Hardening.Authentication.RampartClaimTypes.Credential, "session:" + session.PublicId));
         }

@@ -24,7 +24,8 @@ internal sealed class PersonalAccessTokenHandler(
     RampartDbContext db,
     TimeProvider time,
     AnswerCache<CachedToken> cache,
-    CacheInvalidation invalidation) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    CacheInvalidation invalidation,
+    Accounts.TwoFactorRequirement twoFactor) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
     public const string TokenPrefix = "rp_";
@@ -65,7 +66,10 @@ internal sealed class PersonalAccessTokenHandler(
 
             // Only a usable token is kept; revoking it, or locking, disabling or changing its owner, invalidates
             // the copy on every instance (CacheInvalidation), and expiry is checked on every use below.
-            token = new CachedToken(found.Id, found.UserId, found.UserName ?? "", found.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), found.ExpiresAt, found.LastUsedAt);
+            // Whether the owner must enrol a second factor first (required two-factor): such a token reaches nothing
+            // until it has. Enrolling changes the owner, which invalidates this copy.
+            var mustEnrol = await twoFactor.MustEnrolAsync(found.UserId, Context.RequestAborted);
+            token = new CachedToken(found.Id, found.UserId, found.UserName ?? "", found.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), found.ExpiresAt, found.LastUsedAt, mustEnrol);
             cache.Set(hash, token, sequence, CacheInvalidation.User(found.UserId));
         }
 
@@ -87,6 +91,11 @@ internal sealed class PersonalAccessTokenHandler(
             new(TokenClaim, token.Id),
             new(Hardening.Authentication.RampartClaimTypes.Credential, "token:" + token.Id),
         };
+        if (token.MustEnrolSecondFactor)
+        {
+            claims.Add(new Claim(Accounts.TwoFactorRequirement.EnrolClaim, "true"));
+        }
+
         foreach (var scope in token.Scopes)
         {
             claims.Add(new Claim(TokenScopes.ClaimType, scope));
@@ -105,7 +114,7 @@ internal sealed class PersonalAccessTokenHandler(
 }
 
 /// <summary>What authenticating a usable token needs, kept in memory (see <see cref="AnswerCache{TAnswer}"/>).</summary>
-public sealed class CachedToken(string id, string userId, string userName, string[] scopes, DateTimeOffset expiresAt, DateTimeOffset? lastUsedAt)
+public sealed class CachedToken(string id, string userId, string userName, string[] scopes, DateTimeOffset expiresAt, DateTimeOffset? lastUsedAt, bool mustEnrolSecondFactor = false)
 {
     private long _lastUsedTicks = lastUsedAt?.UtcTicks ?? 0;
 
@@ -118,6 +127,9 @@ public sealed class CachedToken(string id, string userId, string userName, strin
     public IReadOnlyList<string> Scopes { get; } = scopes;
 
     public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+    /// <summary>The owner is covered by required two-factor and holds no second factor yet.</summary>
+    public bool MustEnrolSecondFactor { get; } = mustEnrolSecondFactor;
 
     /// <summary>True for the one caller that should write the last-use time now (at most once per <paramref name="granularity"/>).</summary>
     public bool ShouldRecordUse(DateTimeOffset now, TimeSpan granularity)

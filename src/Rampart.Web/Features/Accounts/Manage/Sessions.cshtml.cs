@@ -6,8 +6,21 @@ using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
-public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn) : PageModel
+/// <summary>
+/// The account's sessions: listed, and ended one by one or all at once — ending another device's session needs
+/// re-authentication first (the current password, or a sign-in within the last 5 minutes; ASVS V7.5.2), so a
+/// stolen session cannot sign its owner out everywhere and keep the account to itself.
+/// </summary>
+[Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(Hardening.RateLimiting.RampartRateLimits.Auth)]
+public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn, UserManager<User> users, SignInService signInService, Reauthentication reauth) : PageModel
 {
+    public const string ReauthMessage = "Enter your current password (or sign in again) to end other sessions.";
+
+    /// <summary>The current password, when the last sign-in was not within the last 5 minutes.</summary>
+    [BindProperty]
+    [System.ComponentModel.DataAnnotations.StringLength(4096)]
+    public string? CurrentPassword { get; set; }
+
     public List<SessionView> Sessions { get; private set; } = [];
 
     public string? Message { get; private set; }
@@ -20,6 +33,11 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
     public async Task<IActionResult> OnPostRevokeAsync(string? id, CancellationToken cancellationToken)
     {
         var current = SessionService.CurrentSessionId(User);
+        if (id != current && !await ReauthenticatedAsync(cancellationToken))
+        {
+            return await RefusedAsync(cancellationToken);
+        }
+
         if (string.IsNullOrEmpty(id) || !await sessions.RevokeAsync(UserId, id, cancellationToken))
         {
             return NotFound();
@@ -28,6 +46,7 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
         if (id == current)
         {
             await signIn.SignOutAsync();
+            Hardening.Headers.ClearSiteData.OnSignOut(Response);
             return LocalRedirect("/");
         }
 
@@ -38,6 +57,11 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
 
     public async Task<IActionResult> OnPostRevokeOthersAsync(CancellationToken cancellationToken)
     {
+        if (!await ReauthenticatedAsync(cancellationToken))
+        {
+            return await RefusedAsync(cancellationToken);
+        }
+
         var count = await sessions.RevokeAllAsync(UserId, SessionService.CurrentSessionId(User), "signed out everywhere else", cancellationToken);
         Message = $"{count} other session(s) ended.";
         await OnGetAsync(cancellationToken);
@@ -46,8 +70,37 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
 
     public async Task<IActionResult> OnPostRevokeAllAsync(CancellationToken cancellationToken)
     {
+        if (!await ReauthenticatedAsync(cancellationToken))
+        {
+            return await RefusedAsync(cancellationToken);
+        }
+
         await sessions.RevokeAllAsync(UserId, keepSessionId: null, "signed out everywhere", cancellationToken);
         await signIn.SignOutAsync();
+        Hardening.Headers.ClearSiteData.OnSignOut(Response);
         return LocalRedirect("/");
+    }
+
+    private async Task<bool> ReauthenticatedAsync(CancellationToken cancellationToken)
+    {
+        if (!ModelState.IsValid || await users.GetUserAsync(User) is not { } user)
+        {
+            return false;
+        }
+
+        // A password checked here counts against the account's attempt budget, like any sign-in attempt.
+        if (!string.IsNullOrEmpty(CurrentPassword))
+        {
+            await signInService.CountAttemptAsync(user, cancellationToken);
+        }
+
+        return await reauth.IsSatisfiedAsync(user, User, CurrentPassword, cancellationToken);
+    }
+
+    private async Task<IActionResult> RefusedAsync(CancellationToken cancellationToken)
+    {
+        ModelState.AddModelError("", ReauthMessage);
+        await OnGetAsync(cancellationToken);
+        return Page();
     }
 }
