@@ -65,6 +65,15 @@ public sealed class SessionControlTests
         Assert.Contains("other session(s) ended", await ended.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False(await thief.IsSignedInAsync());
         Assert.True(await owner.IsSignedInAsync());
+
+        // The password proved the holder again: within the window, the next change needs no second entry...
+        var next = await PostSessionsAsync(owner, "RevokeOthers", []);
+        Assert.Contains("0 other session(s) ended", await next.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // ...and after it, it does again.
+        time.Advance(TimeSpan.FromMinutes(6));
+        var later = await PostSessionsAsync(owner, "RevokeOthers", []);
+        Assert.Contains(SessionsModel.ReauthMessage, await AccountHelpers.ErrorTextAsync(later), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -118,5 +127,84 @@ public sealed class SessionControlTests
         Assert.Equal(OperatorCommands.Done, await OperatorCommands.RunAsync(app.Services, ["sessions", "revoke-all"], new StringReader(""), output, new StringWriter()));
         Assert.False(await admin.IsSignedInAsync());
         Assert.False(await user.IsSignedInAsync());
+    }
+
+    /// <summary>Signs in with a client that keeps no cookies of its own; returns the Cookie header it ended with.</summary>
+    private static async Task<(HttpResponseMessage Response, string Cookies)> SignInRawAsync(RampartApp app, string userName, string cookies)
+    {
+        using var http = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost/"), AllowAutoRedirect = false, HandleCookies = false });
+        http.DefaultRequestHeaders.Add(RampartApp.PeerHeader, AccountHelpers.NextPeer());
+        var jar = cookies.Split("; ", StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split('=', 2)).ToDictionary(c => c[0], c => c[1]);
+        async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+        {
+            if (jar.Count > 0)
+            {
+                request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+            }
+
+            var response = await http.SendAsync(request);
+            foreach (var setCookie in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
+            {
+                var pair = setCookie.Split(';')[0].Split('=', 2);
+                if (pair[1].Length == 0 || setCookie.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase))
+                {
+                    jar.Remove(pair[0]);
+                }
+                else
+                {
+                    jar[pair[0]] = pair[1];
+                }
+            }
+
+            return response;
+        }
+
+        var page = await (await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/account/login"))).ReadHtmlAsync();
+        var token = page.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var post = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/account/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["__RequestVerificationToken"] = token, ["Input.Login"] = userName, ["Input.Password"] = AccountHelpers.Password,
+            }),
+        });
+        return (post, string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+    }
+
+    private static async Task<bool> SignedInWithAsync(RampartApp app, string cookies)
+    {
+        using var http = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost/"), AllowAutoRedirect = false, HandleCookies = false });
+        var request = new HttpRequestMessage(HttpMethod.Get, "/account/manage");
+        request.Headers.Add("Cookie", cookies);
+        return (await http.SendAsync(request)).StatusCode == HttpStatusCode.OK;
+    }
+
+    [Fact]
+    public async Task ASignInNeverCarriesOnASessionTheBrowserAlreadyHeldSoAPlantedCookieFixesNothing()
+    {
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("sc-attacker");
+        await app.CreateUserAsync("sc-victim");
+        var (attackerSignIn, attackerCookies) = await SignInRawAsync(app, "sc-attacker", "");
+        Assert.Equal(HttpStatusCode.Redirect, attackerSignIn.StatusCode);
+        Assert.True(await SignedInWithAsync(app, attackerCookies));
+
+        // The victim's browser carries the attacker's session cookie (planted) and signs in as the victim.
+        var (first, afterFirst) = await SignInRawAsync(app, "sc-victim", attackerCookies);
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal("/account/login?ended=1", first.Headers.Location?.OriginalString);
+        Assert.False(await SignedInWithAsync(app, attackerCookies)); // the planted session is gone, not renewed
+        Assert.False(await SignedInWithAsync(app, afterFirst));
+
+        var (second, victimCookies) = await SignInRawAsync(app, "sc-victim", afterFirst);
+        Assert.Equal(HttpStatusCode.Redirect, second.StatusCode);
+        Assert.NotEqual("/account/login?ended=1", second.Headers.Location?.OriginalString);
+        Assert.True(await SignedInWithAsync(app, victimCookies));
+        Assert.False(await SignedInWithAsync(app, attackerCookies)); // the attacker's cookie never became the victim's session
+
+        // The same when the browser already holds the same account's session: a new session, not the old one renewed.
+        var (again, _) = await SignInRawAsync(app, "sc-victim", victimCookies);
+        Assert.Equal("/account/login?ended=1", again.Headers.Location?.OriginalString);
+        Assert.False(await SignedInWithAsync(app, victimCookies));
     }
 }

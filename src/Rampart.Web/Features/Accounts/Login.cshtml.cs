@@ -7,6 +7,7 @@ using Rampart.Hardening.RateLimiting;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
+[FreshSessionOnSignIn]
 public sealed class LoginModel(SignInService signIn, PasskeyService passkeys) : PageModel
 {
     [BindProperty]

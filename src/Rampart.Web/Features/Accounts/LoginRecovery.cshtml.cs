@@ -9,6 +9,7 @@ using Rampart.Web.Features.Audit;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
+[FreshSessionOnSignIn]
 public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
 {
     [BindProperty]

@@ -9,6 +9,7 @@ using Rampart.Web.Features.Audit;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
+[FreshSessionOnSignIn]
 public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
 {
     [BindProperty]

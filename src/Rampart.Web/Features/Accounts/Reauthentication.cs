@@ -15,7 +15,18 @@ public sealed class Reauthentication(SignInService signIn, SessionService sessio
     {
         if (!string.IsNullOrEmpty(currentPassword))
         {
-            return await signIn.VerifyCurrentPasswordAsync(user, currentPassword);
+            if (!await signIn.VerifyCurrentPasswordAsync(user, currentPassword))
+            {
+                return false;
+            }
+
+            // The password proved the holder again: the next sensitive change within the window needs no second entry.
+            if (SessionService.CurrentSessionId(principal) is { } session)
+            {
+                await sessions.MarkReauthenticatedAsync(session, cancellationToken);
+            }
+
+            return true;
         }
 
         return await sessions.IsRecentlyAuthenticatedAsync(SessionService.CurrentSessionId(principal), Window, cancellationToken);
