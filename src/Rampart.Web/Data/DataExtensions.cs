@@ -69,6 +69,8 @@ public static class DataExtensions
         }
         else
         {
+            // SQLite: the key ring stays in data/keys (the hardening layer's default), encrypted like this when asked.
+            ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection());
             builder.Services.AddDbContextPool<RampartDbContext, SqliteRampartDbContext>((services, options) =>
             {
                 var configured = builder.Configuration.GetConnectionString("Rampart");
@@ -89,10 +91,17 @@ public static class DataExtensions
         return builder;
     }
 
-    private static void AddKeyRingInDatabase(WebApplicationBuilder builder)
+    private static void AddKeyRingInDatabase(WebApplicationBuilder builder) =>
+        ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection().PersistKeysToDbContext<RampartDbContext>());
+
+    /// <summary>
+    /// With <c>Rampart:DataProtection:CertificatePath</c> set, every key of the ring is encrypted with that
+    /// certificate's (RSA) key before it is stored — in the database or in <c>data/keys</c> alike (ASVS V11.1.1,
+    /// V13.3.1). Without it the keys are stored as they are, which the README says.
+    /// </summary>
+    private static void ProtectKeyRingAtRest(WebApplicationBuilder builder, IDataProtectionBuilder dataProtection)
     {
         var settings = builder.Configuration.GetSection(DataProtectionSettings.SectionName).Get<DataProtectionSettings>() ?? new();
-        var dataProtection = builder.Services.AddDataProtection().PersistKeysToDbContext<RampartDbContext>();
         if (!string.IsNullOrWhiteSpace(settings.CertificatePath))
         {
             if (!File.Exists(settings.CertificatePath))
