@@ -170,6 +170,38 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task RecoveryCodesCarryAtLeast112RandomBitsAndAreRedeemedWhateverTheirSpelling()
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?> { ["Rampart:Hardening:RateLimits:AuthPerAccount"] = "50" });
+        await app.CreateUserAsync("strong-codes");
+        var setup = await app.SignedInClientAsync("strong-codes");
+        var (_, codes) = await EnableTwoFactorAsync(app, setup);
+
+        Assert.Equal(10, codes.Count);
+        Assert.Equal(10, codes.Distinct(StringComparer.Ordinal).Count());
+        foreach (var code in codes)
+        {
+            var symbols = code.Replace("-", "", StringComparison.Ordinal);
+            Assert.All(symbols, c => Assert.Contains(c, RampartUserManager.RecoveryCodeAlphabet));
+            // 32 symbols = 5 bits each (ASVS V6.5.2: at least 112 bits for an unsalted hash).
+            Assert.True(symbols.Length * 5 >= 112, $"{code}: {symbols.Length * 5} bits");
+        }
+
+        // Typed in upper case, with spaces instead of dashes: still the code (and still spent once).
+        var spelled = codes[1].ToUpperInvariant().Replace('-', ' ');
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await PasswordStepAsync(app, client, "strong-codes");
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SubmitFormAsync("/account/login-recovery", new Dictionary<string, string> { ["Input.Code"] = spelled })).StatusCode);
+
+        // A code one symbol off is no code.
+        var wrong = codes[2][..^1] + (codes[2][^1] == 'a' ? 'b' : 'a');
+        var other = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await PasswordStepAsync(app, other, "strong-codes");
+        var refused = await other.SubmitFormAsync("/account/login-recovery", new Dictionary<string, string> { ["Input.Code"] = wrong });
+        Assert.Contains("not right or was used", await AccountHelpers.ErrorTextAsync(refused), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TurningTwoFactorOffNeedsTheCurrentPasswordOnceTheSignInIsOlderThanFiveMinutes()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

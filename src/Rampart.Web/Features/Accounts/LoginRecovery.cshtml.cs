@@ -50,7 +50,7 @@ public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService
     public sealed class RecoveryInput
     {
         [Required(ErrorMessage = "Enter a recovery code.")]
-        [StringLength(32)]
+        [StringLength(64)]
         public string Code { get; set; } = "";
     }
 }

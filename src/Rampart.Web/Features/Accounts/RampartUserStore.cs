@@ -7,7 +7,9 @@ namespace Rampart.Web.Features.Accounts;
 /// <summary>
 /// Identity's EF store with one change: two-factor recovery codes are kept as SHA-256 hashes, not as
 /// Identity's plain text, so a copy of the database does not hand out second factors. The codes are
-/// 50 random bits each and single-use, so a fast hash suffices (see docs/decisions/0008-accounts.md).
+/// 120 random bits each (<see cref="RampartUserManager.RecoveryCodeLength"/>) and single-use, so an unsalted
+/// fast hash suffices (ASVS V6.5.2; docs/decisions/0008-accounts.md). Codes made before that carried about 47
+/// bits; making new codes replaces them.
 /// </summary>
 internal sealed class RampartUserStore(RampartDbContext context, IdentityErrorDescriber? describer = null)
     : UserStore<User, IdentityRole, RampartDbContext>(context, describer)
