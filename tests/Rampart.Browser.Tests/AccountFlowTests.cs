@@ -44,6 +44,7 @@ public sealed class AccountFlowTests(BrowserApp app) : IClassFixture<BrowserApp>
         await ShotAsync(page, "01-registered");
 
         await page.GotoAsync((await Outbox.WaitForAsync(app.DataDirectory, "ann@example.org")).Link!);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm my address" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Email confirmed" })).ToBeVisibleAsync();
 
         await new LoginPage(page).SignInAsync("browser-ann", Password);

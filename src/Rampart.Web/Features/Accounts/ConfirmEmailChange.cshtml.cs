@@ -1,22 +1,46 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Accounts;
 
+/// <summary>
+/// The page an email-change link opens: opening it changes nothing; the change is the POST of its button (ASVS
+/// V3.5.3), so a link scanner that fetches the mail's links cannot move the account to the new address.
+/// </summary>
 public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManager<User> signIn, AccountMail mail, AuditLog audit) : PageModel
 {
+    [BindProperty(Name = "user", SupportsGet = true)]
+    public string? UserId { get; set; }
+
+    [BindProperty(Name = "email", SupportsGet = true)]
+    public string? Email { get; set; }
+
+    [BindProperty(Name = "token", SupportsGet = true)]
+    public string? Token { get; set; }
+
     public bool Changed { get; private set; }
 
-    public async Task OnGetAsync(string? user, string? email, string? token, CancellationToken cancellationToken)
+    public bool Posted { get; private set; }
+
+    public bool HasLink => !string.IsNullOrEmpty(UserId) && !string.IsNullOrEmpty(Email) && !string.IsNullOrEmpty(Token)
+        && UserId.Length <= 64 && Email.Length <= 256 && Token.Length <= 256;
+
+    public void OnGet()
     {
-        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(email) || string.IsNullOrEmpty(token) || await users.FindByIdAsync(user) is not { IsSwitchedOff: false } account)
+    }
+
+    public async Task OnPostAsync(CancellationToken cancellationToken)
+    {
+        Posted = true;
+        if (!HasLink || await users.FindByIdAsync(UserId!) is not { IsSwitchedOff: false } account)
         {
             return;
         }
 
         var oldEmail = account.Email;
-        var result = await users.ChangeEmailAsync(account, email, token);
+        var result = await users.ChangeEmailAsync(account, Email!, Token!);
         Changed = result.Succeeded;
         if (!Changed)
         {
