@@ -79,6 +79,8 @@ public static class RampartHardeningExtensions
         services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = ErrorResponses.TraceIdOf(context.HttpContext));
         services.AddSingleton<SecurityEvents>();
+        services.AddSingleton<FormValidationEvents>();
+        services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(mvc => mvc.Filters.AddService<FormValidationEvents>());
         services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();
         if (builder.Configuration["ConnectionStrings:Redis"] is { Length: > 0 } redis)
         {
@@ -189,6 +191,7 @@ public static class RampartHardeningExtensions
                 ? errors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed)
                 : next(context));
         app.UseRouting();
+        app.UseMiddleware<SecurityOutcomeMiddleware>();
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseMiddleware<TooManyAttemptsMiddleware>();
         app.UseRateLimiter();

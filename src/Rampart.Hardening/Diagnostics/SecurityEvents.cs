@@ -13,6 +13,15 @@ public static class SecurityEventKind
 
     /// <summary>A request was refused by a rate limit.</summary>
     public const string RateLimited = "ratelimit.rejected";
+
+    /// <summary>An authenticated request was refused (403): the caller may not do this.</summary>
+    public const string AuthorizationDenied = "authorization.denied";
+
+    /// <summary>An endpoint answered 404: what was asked for does not exist, or is not the caller's to see (the two are one answer).</summary>
+    public const string AccessDenied = "access.notfound";
+
+    /// <summary>Input failed validation (a 400 or 422 answer, or a form sent back with field errors).</summary>
+    public const string InputRejected = "input.rejected";
 }
 
 /// <summary>One security event: what happened, to which request. Never holds secrets.</summary>
@@ -69,13 +78,22 @@ public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimePr
         public int Repeats;
     }
 
-    /// <summary>Builds the event from the request and hands it to every sink, unless it repeats one handed on within the minute.</summary>
-    public async ValueTask RecordAsync(HttpContext context, string kind, string detail)
+    /// <summary>Set in <see cref="HttpContext.Items"/> once a request has raised an event, so it raises at most one.</summary>
+    public static readonly object RecordedItem = new();
+
+    /// <summary>
+    /// Builds the event from the request and hands it to every sink, unless it repeats one handed on within the
+    /// minute. Repeats are counted per kind, client address and <paramref name="coalesceBy"/> — the request's path
+    /// unless given (a route pattern such as <c>/api/v1/notes/{id}</c>, so that trying many ids is one event a minute
+    /// with its count, not one per id).
+    /// </summary>
+    public async ValueTask RecordAsync(HttpContext context, string kind, string detail, string? coalesceBy = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Items[RecordedItem] = true;
         var remoteIp = context.Connection.RemoteIpAddress?.ToString();
         var path = context.Request.Path.Value ?? "/";
-        if (!TryStartWindow((kind, remoteIp, path), out var repeats))
+        if (!TryStartWindow((kind, remoteIp, coalesceBy ?? path), out var repeats))
         {
             return;
         }
