@@ -120,7 +120,7 @@ if [ "$PROVIDER" = Postgres ]; then
 fi
 export Rampart__DataDirectory="$DATA" ASPNETCORE_ENVIRONMENT=Production
 export Rampart__Hardening__RateLimits__AuthPerAccount=1000000 Rampart__Hardening__RateLimits__AuthPerIp=1000000
-export Rampart__Hardening__RateLimits__ApiPerCredential=100000000 Rampart__Hardening__RateLimits__ApiPerIp=100000000
+export Rampart__Hardening__RateLimits__ApiPerCredential=100000000 Rampart__Hardening__RateLimits__ApiPerIp=100000000 Rampart__Hardening__RateLimits__WritesPerAccount=100000000
 WEB=(dotnet run --project src/Rampart.Web -c "$CONFIG" --no-build --no-launch-profile --)
 for u in auditor bystander; do
   echo "$PASSWORD" | "${WEB[@]}" users create --name "$u" --email "$u@example.org" --password-stdin >>"$OUT/seed.log" 2>&1

@@ -82,7 +82,7 @@ HOST="localhost:$RAMPART_PORT"
 export ASPNETCORE_ENVIRONMENT=Production
 export Rampart__DataDirectory="$DIR/data"
 export Rampart__PublicOrigin="https://$HOST"
-export Rampart__Hardening__RateLimits__ApiPerCredential=1000000000
+export Rampart__Hardening__RateLimits__ApiPerCredential=1000000000 Rampart__Hardening__RateLimits__WritesPerAccount=1000000000
 export Rampart__Hardening__RateLimits__ApiPerIp=1000000000
 export Rampart__Hardening__RateLimits__AuthWindowSeconds=3600
 if [ "$PROVIDER" = Postgres ]; then

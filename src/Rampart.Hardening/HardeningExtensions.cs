@@ -200,6 +200,7 @@ public static class RampartHardeningExtensions
         app.UseMiddleware<CredentialRateLimitMiddleware>();
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.UseAntiforgery();
+        app.UseMiddleware<AccountWriteLimitMiddleware>();
         return app;
     }
 

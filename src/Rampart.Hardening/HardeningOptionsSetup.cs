@@ -85,6 +85,8 @@ internal sealed class HardeningOptionsValidator(Microsoft.Extensions.Configurati
         Require(limits.ApiPerCredential >= 1, "RateLimits:ApiPerCredential", "must be at least 1.");
         Require(limits.ApiPerIp >= 1, "RateLimits:ApiPerIp", "must be at least 1.");
         Require(limits.ApiWindowSeconds is >= 1 and <= 86400, "RateLimits:ApiWindowSeconds", "must be between 1 and 86400.");
+        Require(limits.WritesPerAccount >= 1, "RateLimits:WritesPerAccount", "must be at least 1.");
+        Require(limits.WritesWindowSeconds is >= 1 and <= 86400, "RateLimits:WritesWindowSeconds", "must be between 1 and 86400.");
         Require(limits.GlobalConcurrency >= 1, "RateLimits:GlobalConcurrency", "must be at least 1.");
         Require(limits.Instances is >= 1 and <= 1000, "RateLimits:Instances", "must be between 1 and 1000.");
         Require(limits.GlobalQueue >= 0, "RateLimits:GlobalQueue", "must not be negative.");

@@ -114,6 +114,16 @@ public sealed class RateLimitOptions
     public int ApiWindowSeconds { get; set; } = 60;
 
     /// <summary>
+    /// Writes (POST, PUT, PATCH, DELETE) per window by one signed-in account, through every session and token it
+    /// has, on pages and API alike (ASVS 5.0 V2.4.1); sign-in style endpoints keep their own <c>auth</c> budget.
+    /// Default 120 per minute.
+    /// </summary>
+    public int WritesPerAccount { get; set; } = 120;
+
+    /// <summary>Window of <see cref="WritesPerAccount"/>, in seconds (default 60).</summary>
+    public int WritesWindowSeconds { get; set; } = 60;
+
+    /// <summary>
     /// How many instances share the limits (scale-out). When Redis cannot be reached, sign-in style limits fall
     /// back to ⌈limit ÷ this⌉ per instance, so the instances together still allow about the limit. At least 1.
     /// </summary>

@@ -40,7 +40,9 @@ internal sealed class AttackerSite : IAsyncDisposable
         }
 
         await app.StartAsync();
-        return new AttackerSite(app, app.Urls.First().TrimEnd('/'));
+        // Reached as https://localhost:<its port>: another origin, but the same site as the app (https://localhost:<port>),
+        // so the browser sends the app's SameSite=Lax cookies along and the app's own CSRF check must refuse the request.
+        return new AttackerSite(app, app.Urls.First().TrimEnd('/').Replace("://127.0.0.1:", "://localhost:", StringComparison.Ordinal));
     }
 
     public async ValueTask DisposeAsync()

@@ -33,7 +33,27 @@ public sealed class SetupAndResetTests(BrowserApp app) : IClassFixture<BrowserAp
         await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Rampart is ready" })).ToBeVisibleAsync();
 
+        // Two-factor is required of administrators by default: the founder is sent to enrol first, and the
+        // administration pages wait until a second factor exists (here a passkey, with a virtual authenticator).
+        var cdp = await context.NewCDPSessionAsync(page);
+        await cdp.SendAsync("WebAuthn.enable");
+        await cdp.SendAsync("WebAuthn.addVirtualAuthenticator", new Dictionary<string, object>
+        {
+            ["options"] = new Dictionary<string, object>
+            {
+                ["protocol"] = "ctap2", ["transport"] = "internal", ["hasResidentKey"] = true,
+                ["hasUserVerification"] = true, ["isUserVerified"] = true, ["automaticPresenceSimulation"] = true,
+            },
+        });
         await new LoginPage(page).SignInAsync("founder", Password);
+        await Assertions.Expect(page.GetByTestId("two-factor-required")).ToBeVisibleAsync();
+        await page.GotoAsync("/admin/users");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/manage/two-factor$"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.ScreenshotDirectory, "05-admin-must-enrol.png"), FullPage = true });
+        await page.GotoAsync("/account/manage/passkeys");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("founder's laptop");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Passkey added. You can sign in with it now.");
         await page.GotoAsync("/admin/users");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Accounts" })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.ScreenshotDirectory, "06-admin-users.png"), FullPage = true });

@@ -62,3 +62,41 @@ internal sealed class CredentialRateLimitMiddleware : IDisposable
 
     public void Dispose() => _perCredential.Dispose();
 }
+
+/// <summary>
+/// Writes (POST, PUT, PATCH, DELETE) by one signed-in account per window, whichever of its sessions or tokens sends
+/// them, on pages and API alike (<see cref="RateLimitOptions.WritesPerAccount"/>; ASVS 5.0 V2.4.1). After the CSRF
+/// and antiforgery checks, so forged requests refused there cost the account nothing; sign-in style endpoints keep
+/// their own <c>auth</c> budget. The account is the one authentication resolved: the principal's name identifier.
+/// </summary>
+internal sealed class AccountWriteLimitMiddleware : IDisposable
+{
+    private readonly RequestDelegate _next;
+    private readonly PartitionedRateLimiter<string> _writesPerAccount;
+
+    public AccountWriteLimitMiddleware(RequestDelegate next, IRateLimitCounterStore store, IOptions<RampartHardeningOptions> options)
+    {
+        _next = next;
+        var limits = options.Value.RateLimits;
+        _writesPerAccount = store.CreateFixedWindow("writes-account", limits.WritesPerAccount, TimeSpan.FromSeconds(limits.WritesWindowSeconds), RateLimitOutagePolicy.FailOpen);
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
+            && !RampartRateLimits.IsAuthEndpoint(context.GetEndpoint())
+            && context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } account)
+        {
+            using var lease = await _writesPerAccount.AcquireAsync(ClientKeys.Fingerprint("account:" + account), 1, context.RequestAborted);
+            if (!lease.IsAcquired)
+            {
+                await RampartRateLimits.WriteRejectionAsync(context, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+                return;
+            }
+        }
+
+        await _next(context);
+    }
+
+    public void Dispose() => _writesPerAccount.Dispose();
+}

@@ -292,7 +292,7 @@ public sealed class AttachmentTests
     [Fact]
     public async Task XssCorpusAsFileNamesIsShownAsText()
     {
-        var (app, api, noteId) = await StartAsync("nia", new() { ["Rampart:Attachments:MaxPerNote"] = "1000", ["Rampart:Hardening:RateLimits:ApiPerCredential"] = "100000" });
+        var (app, api, noteId) = await StartAsync("nia", new() { ["Rampart:Attachments:MaxPerNote"] = "1000", ["Rampart:Hardening:RateLimits:ApiPerCredential"] = "100000", ["Rampart:Hardening:RateLimits:WritesPerAccount"] = "100000" });
         await using var _ = app;
         var expected = new List<string>();
         foreach (var payload in XssAssertions.Corpus)

@@ -134,6 +134,7 @@ public sealed class SqlInjectionTests
     private static RampartApp NewApp() => new(new Dictionary<string, string?>
     {
         ["Rampart:Hardening:RateLimits:ApiPerCredential"] = "1000000",
+        ["Rampart:Hardening:RateLimits:WritesPerAccount"] = "1000000",
         ["Rampart:Hardening:RateLimits:ApiPerIp"] = "1000000",
         ["Rampart:Hardening:RateLimits:AuthPerAccount"] = "1000000",
         ["Rampart:Hardening:RateLimits:AuthPerIp"] = "1000000",

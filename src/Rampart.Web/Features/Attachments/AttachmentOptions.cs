@@ -11,6 +11,13 @@ public sealed class AttachmentOptions : IValidatableObject
     [Range(1, 1L << 30, ErrorMessage = "Rampart:Attachments:MaxBytes must be between 1 and 1073741824.")]
     public long MaxBytes { get; set; } = 10 * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes of attachments one account may have uploaded, all notes together (default 1 GiB; ASVS V2.4.1).
+    /// An upload that would pass it is refused (409) and nothing of it is kept.
+    /// </summary>
+    [Range(1L << 20, 1L << 40, ErrorMessage = "Rampart:Attachments:MaxBytesPerUser must be between 1048576 (1 MiB) and 1099511627776 (1 TiB).")]
+    public long MaxBytesPerUser { get; set; } = 1L << 30;
+
     /// <summary>Most files on one note.</summary>
     [Range(1, 10_000, ErrorMessage = "Rampart:Attachments:MaxPerNote must be between 1 and 10000.")]
     public int MaxPerNote { get; set; } = 50;

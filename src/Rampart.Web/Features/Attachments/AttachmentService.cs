@@ -14,6 +14,9 @@ public enum UploadOutcome
     TooLarge,
     TypeNotAllowed,
     TooMany,
+
+    /// <summary>The uploader's attachments would pass <see cref="AttachmentOptions.MaxBytesPerUser"/>.</summary>
+    QuotaExceeded,
 }
 
 /// <summary>
@@ -38,6 +41,17 @@ public sealed class AttachmentService(RampartDbContext db, IAttachmentStore stor
             return (UploadOutcome.TooMany, null);
         }
 
+        // The uploader's quota: what is left of it bounds this file as its size limit does, so a file that would
+        // pass the quota is cut off while it streams, like one over the size limit, and nothing of it is kept.
+        var used = await db.Attachments.Where(a => a.UploaderId == userId).SumAsync(a => (long?)a.Size, cancellationToken) ?? 0;
+        var left = Options.MaxBytesPerUser - used;
+        if (left <= 0)
+        {
+            return (UploadOutcome.QuotaExceeded, null);
+        }
+
+        var limit = Math.Min(Options.MaxBytes, left);
+
         var attachment = new Attachment
         {
             Id = OpaqueId.New(),
@@ -49,8 +63,13 @@ public sealed class AttachmentService(RampartDbContext db, IAttachmentStore stor
             CreatedAt = time.GetUtcNow(),
         };
         var outcome = store.InDatabase
-            ? await AddInDatabaseAsync(attachment, fileName, content, cancellationToken)
-            : await AddAsFileAsync(attachment, fileName, content, cancellationToken);
+            ? await AddInDatabaseAsync(attachment, fileName, content, limit, cancellationToken)
+            : await AddAsFileAsync(attachment, fileName, content, limit, cancellationToken);
+        if (outcome == UploadOutcome.TooLarge && limit < Options.MaxBytes)
+        {
+            return (UploadOutcome.QuotaExceeded, null);
+        }
+
         if (outcome != UploadOutcome.Done)
         {
             return (outcome, null);
@@ -63,12 +82,12 @@ public sealed class AttachmentService(RampartDbContext db, IAttachmentStore stor
     /// Bytes in the database: the row, the chunks and the row's final type and size in one transaction, so an
     /// acknowledged upload is durable and a refused or broken one leaves nothing.
     /// </summary>
-    private async Task<UploadOutcome> AddInDatabaseAsync(Attachment attachment, string? fileName, Stream content, CancellationToken cancellationToken)
+    private async Task<UploadOutcome> AddInDatabaseAsync(Attachment attachment, string? fileName, Stream content, long limit, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Add(attachment);
         await db.SaveChangesAsync(cancellationToken);
-        var stored = await store.WriteAsync(attachment, content, Options.MaxBytes, cancellationToken);
+        var stored = await store.WriteAsync(attachment, content, limit, cancellationToken);
         var outcome = stored is null ? UploadOutcome.TooLarge : Options.Allowed.Contains(stored.ContentType) ? UploadOutcome.Done : UploadOutcome.TypeNotAllowed;
         if (outcome != UploadOutcome.Done)
         {
@@ -84,9 +103,9 @@ public sealed class AttachmentService(RampartDbContext db, IAttachmentStore stor
     }
 
     /// <summary>Bytes as a file: written first (no database lock held while a client uploads), then the row; a failure removes the file.</summary>
-    private async Task<UploadOutcome> AddAsFileAsync(Attachment attachment, string? fileName, Stream content, CancellationToken cancellationToken)
+    private async Task<UploadOutcome> AddAsFileAsync(Attachment attachment, string? fileName, Stream content, long limit, CancellationToken cancellationToken)
     {
-        var stored = await store.WriteAsync(attachment, content, Options.MaxBytes, cancellationToken);
+        var stored = await store.WriteAsync(attachment, content, limit, cancellationToken);
         if (stored is null)
         {
             return UploadOutcome.TooLarge;

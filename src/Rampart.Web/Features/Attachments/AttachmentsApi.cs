@@ -133,6 +133,7 @@ public static class AttachmentsApi
         UploadOutcome.NotFound => TypedResults.NotFound(),
         UploadOutcome.TooLarge => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large", detail: Describe(outcome, options)),
         UploadOutcome.TypeNotAllowed => TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Type not accepted", detail: Describe(outcome, options)),
+        UploadOutcome.QuotaExceeded => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Storage quota reached", detail: Describe(outcome, options)),
         _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Too many files", detail: Describe(outcome, options)),
     };
 
@@ -145,6 +146,7 @@ public static class AttachmentsApi
             UploadOutcome.TooLarge => $"A file may be at most {FormatSize(options.MaxBytes)}.",
             UploadOutcome.TypeNotAllowed => $"This kind of file is not accepted. Accepted, judged by the content: {string.Join(", ", options.Allowed)}.",
             UploadOutcome.TooMany => $"A note holds at most {options.MaxPerNote} files. Remove one first.",
+            UploadOutcome.QuotaExceeded => $"Your attachments may take at most {FormatSize(options.MaxBytesPerUser)} in all, and this file does not fit. Remove some first.",
             UploadOutcome.NotFound => "Not found.",
             _ => "Attached.",
         };

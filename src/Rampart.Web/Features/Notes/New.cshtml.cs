@@ -23,7 +23,12 @@ public sealed class NewNoteModel(NoteService notes) : PageModel
             return Page();
         }
 
-        var note = await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken);
+        if (await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken) is not { } note)
+        {
+            ModelState.AddModelError("", notes.QuotaMessage);
+            return Page();
+        }
+
         return LocalRedirect($"/notes/{note.Id}");
     }
 }

@@ -12,6 +12,16 @@ public sealed record NoteDto(
     string Id, string Title, string Markdown, string Html, string Visibility, string? PublicSlug, string[] Tags,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Version, NoteOwner Owner, string Permission);
 
+/// <summary>Note settings, bound from <c>Rampart:Notes</c>.</summary>
+public sealed class NoteOptions
+{
+    public const string SectionName = "Rampart:Notes";
+
+    /// <summary>Most notes one account may own (default 10,000; ASVS V2.4.1). One more is refused (409, or a form error).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000_000, ErrorMessage = "Rampart:Notes:MaxPerUser must be between 1 and 10000000.")]
+    public int MaxPerUser { get; set; } = 10_000;
+}
+
 public sealed record NoteInput(string? Title, string? Markdown, string? Visibility, string[]? Tags);
 
 public enum NoteChange
@@ -22,7 +32,7 @@ public enum NoteChange
 }
 
 /// <summary>Creates and changes notes; renders and sanitizes Markdown once, on save.</summary>
-public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time, Caching.CacheInvalidation invalidation, Caching.AnswerCache<NoteDto> reads)
+public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Options.IOptions<NoteOptions> options, SafeMarkdown markdown, IAttachmentStore files, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer, TimeProvider time, Caching.CacheInvalidation invalidation, Caching.AnswerCache<NoteDto> reads)
 {
     public const int MaxTags = 10;
     public const int MaxTagLength = 32;
@@ -56,9 +66,18 @@ public sealed class NoteService(RampartDbContext db, SafeMarkdown markdown, IAtt
         return errors;
     }
 
-    public async Task<Note> CreateAsync(string ownerId, NoteInput input, CancellationToken cancellationToken)
+    /// <summary>The words for a refused note over the quota (fixed text).</summary>
+    public string QuotaMessage => $"You have {options.Value.MaxPerUser} notes, the most an account may have. Delete some first.";
+
+    /// <summary>Creates a note; null when the owner already has <see cref="NoteOptions.MaxPerUser"/> notes.</summary>
+    public async Task<Note?> CreateAsync(string ownerId, NoteInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (await db.Notes.CountAsync(n => n.OwnerId == ownerId, cancellationToken) >= options.Value.MaxPerUser)
+        {
+            return null;
+        }
+
         var now = time.GetUtcNow();
         var note = new Note
         {

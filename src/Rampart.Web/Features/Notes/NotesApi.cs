@@ -31,6 +31,7 @@ public static class NotesApi
         // Images only from where the CSP lets them load; any other becomes a link.
         builder.Services.AddSingleton(services => new Rampart.Hardening.Sanitizing.SafeMarkdown(
             services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Rampart.Hardening.RampartHardeningOptions>>().Value.Headers.ExtraImageSources));
+        builder.Services.AddOptions<NoteOptions>().BindConfiguration(NoteOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<NoteService>();
         builder.Services.AddScoped<CommentService>();
         builder.Services.AddAuthorizationBuilder()
@@ -107,7 +108,11 @@ public static class NotesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var note = await service.CreateAsync(Me(user), input, cancellationToken);
+        if (await service.CreateAsync(Me(user), input, cancellationToken) is not { } note)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Note quota reached", detail: service.QuotaMessage);
+        }
+
         var dto = (await service.GetAsync(Me(user), note.Id, cancellationToken))!;
         return TypedResults.Created($"/api/v1/notes/{note.Id}", dto);
     }
