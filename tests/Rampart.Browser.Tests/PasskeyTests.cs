@@ -101,9 +101,14 @@ public sealed partial class PasskeyTests(BrowserApp app) : IClassFixture<Browser
         await AssertNoCspViolationsAsync(page);
         await SignOutAsync(page);
 
-        // No user name, no password: the authenticator offers the account's discoverable credential.
-        await ClickSignInWithPasskeyAsync(page);
+        // No user name, no password: the authenticator offers the account's discoverable credential. The one
+        // "keep me signed in" box counts for the passkey too: the session cookie outlives the browser.
+        await page.GotoAsync("/account/login");
+        await page.GetByLabel("Keep me signed in on this device for 14 days").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with a passkey" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "passkey-pat" })).ToBeVisibleAsync();
+        var session = (await context.CookiesAsync()).Single(c => c.Name == "__Host-rampart-session");
+        Assert.True(session.Expires > DateTimeOffset.UtcNow.AddDays(13).ToUnixTimeSeconds(), $"session cookie expires at {session.Expires}");
         await ShotAsync(page, "passkeys-02-signed-in");
         await page.GotoAsync("/account/manage/passkeys");
         await Assertions.Expect(page.GetByTestId("passkey").Locator("td").Nth(2)).Not.ToHaveTextAsync("never");

@@ -62,6 +62,10 @@
             try {
                 const credential = await ceremony(form);
                 form.querySelector('input[name="Input.CredentialJson"]').value = JSON.stringify(credential);
+                for (const copy of form.querySelectorAll('[data-passkey-remember-from]')) {
+                    const source = document.getElementById(copy.dataset.passkeyRememberFrom);
+                    copy.value = source && source.checked ? 'true' : 'false';
+                }
                 form.submit();
             } catch (error) {
                 showError(form, error && error.name === 'NotAllowedError'
