@@ -76,6 +76,9 @@ instance_env() { # name: writes DIR/NAME.env, the settings of one instance (the 
     printf '%s=%q\n' ConnectionStrings__Redis "127.0.0.1:$REDIS_PORT"
     printf '%s=%q\n' Rampart__Hardening__RateLimits__Instances "$INSTANCE_COUNT"
     printf '%s=%q\n' Rampart__Hardening__ForwardedHeaders__KnownProxies__0 "$PROXY_ADDRESS"
+    # The instances serve a certificate of the cluster's private CA, which nginx verifies (name: localhost).
+    printf '%s=%q\n' Rampart__Hardening__Https__CertificatePath "$DIR/internal-tls/instance.pfx"
+    printf '%s=%q\n' Rampart__Hardening__Https__CertificatePassword "$(cat "$DIR/internal-tls/password")"
 
     if [ -f "$DIR/extra.env" ]; then cat "$DIR/extra.env"; fi
   } >"$file"
@@ -150,6 +153,24 @@ up() {
   NGINX_HTTPS_PORT=$(free_port); NGINX_HTTP_PORT=$(free_port)
   set_env NGINX_HTTPS_PORT "$NGINX_HTTPS_PORT"; set_env NGINX_HTTP_PORT "$NGINX_HTTP_PORT"
 
+  # A private CA for the hop from nginx to the instances, and one certificate it signs for the instances'
+  # internal name: nginx verifies it (proxy_ssl_verify on), so a process that took an instance's port answers nothing.
+  local t="$DIR/internal-tls"
+  mkdir -p "$t"; chmod 700 "$t"
+  openssl rand -hex 16 >"$t/password"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Rampart cluster internal CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$t/ca.key" -out "$t/ca.crt" >/dev/null 2>&1 || die "openssl could not make the internal CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" -keyout "$t/instance.key" -out "$t/instance.csr" >/dev/null 2>&1 \
+    || die "openssl could not make the instances' key"
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$t/instance.ext"
+  openssl x509 -req -in "$t/instance.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 30 -extfile "$t/instance.ext" \
+    -out "$t/instance.crt" >/dev/null 2>&1 || die "openssl could not sign the instances' certificate"
+  openssl pkcs12 -export -inkey "$t/instance.key" -in "$t/instance.crt" -out "$t/instance.pfx" -passout "pass:$(cat "$t/password")" >/dev/null 2>&1 \
+    || die "openssl could not write the instances' PFX"
+  chmod 600 "$t"/*.key "$t/instance.pfx" "$t/password"
+  chmod 644 "$t/ca.crt"
+
   # The instances start together: migrations and the first key happen once, under the database's lock.
   local i upstreams=""
   for i in $(seq 1 "$INSTANCE_COUNT"); do
@@ -172,6 +193,7 @@ up() {
   sed -e "s#@UPSTREAMS@#${upstreams%\\n}#" -e "s#@LISTEN_ADDRESS@#127.0.0.1#g" -e "s#@HTTP_PORT@#$NGINX_HTTP_PORT#g" \
       -e "s#@HTTPS_PORT@#$NGINX_HTTPS_PORT#g" -e "s#@PUBLIC_HOST@#localhost#g" -e "s#@CERTIFICATE@#$n/tls.crt#g" \
       -e "s#@CERTIFICATE_KEY@#$n/tls.key#g" -e "s#@PROXY_ADDRESS@#$PROXY_ADDRESS#g" \
+      -e "s#@INTERNAL_CA@#$t/ca.crt#g" -e "s#@INTERNAL_NAME@#localhost#g" \
       deploy/nginx/rampart.conf.template >"$n/rampart.conf"
   local user_line=""
   if [ "$(id -u)" -eq 0 ]; then user_line="user www-data www-data;"; chown -R www-data:www-data "$n/tmp"; fi

@@ -41,8 +41,12 @@ public sealed class SetupAndResetTests(BrowserApp app) : IClassFixture<BrowserAp
         {
             ["options"] = new Dictionary<string, object>
             {
-                ["protocol"] = "ctap2", ["transport"] = "internal", ["hasResidentKey"] = true,
-                ["hasUserVerification"] = true, ["isUserVerified"] = true, ["automaticPresenceSimulation"] = true,
+                ["protocol"] = "ctap2",
+                ["transport"] = "internal",
+                ["hasResidentKey"] = true,
+                ["hasUserVerification"] = true,
+                ["isUserVerified"] = true,
+                ["automaticPresenceSimulation"] = true,
             },
         });
         await new LoginPage(page).SignInAsync("founder", Password);

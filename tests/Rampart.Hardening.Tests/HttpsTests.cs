@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Rampart.Hardening.Https;
@@ -227,5 +229,61 @@ public sealed class HttpsTests
         {
             File.Delete(pfx);
         }
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static async Task<TlsCipherSuite?> HandshakeAsync(TestHost host, SslProtocols protocols, TlsCipherSuite[]? offered)
+    {
+        var address = new Uri(host.App.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var expected = host.App.Services.GetRequiredService<ServerCertificate>().Certificate.Thumbprint;
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, certificate, _, _) => certificate is System.Security.Cryptography.X509Certificates.X509Certificate2 presented && presented.Thumbprint == expected);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                EnabledSslProtocols = protocols,
+                CipherSuitesPolicy = offered is null ? null : new System.Net.Security.CipherSuitesPolicy(offered),
+            });
+            return tls.NegotiatedCipherSuite;
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task TheServerNegotiatesOnlyForwardSecretAeadCipherSuites()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "cipher suites are pinned where .NET can pin them (Linux here)");
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map, kestrel: true);
+
+        // A client offering only what Mozilla's intermediate profile leaves out gets no connection.
+        foreach (var weak in new[]
+        {
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+            TlsCipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA,
+        })
+        {
+            Assert.True(await HandshakeAsync(host, SslProtocols.Tls12, [weak]) is null, $"{weak} was accepted");
+        }
+
+        // TLS 1.0 and 1.1 are refused whatever the suites.
+#pragma warning disable SYSLIB0039, CA5397 // the point is to offer the obsolete protocols
+        Assert.Null(await HandshakeAsync(host, SslProtocols.Tls11 | SslProtocols.Tls, null));
+#pragma warning restore SYSLIB0039, CA5397
+
+        // What a browser offers gets one of the recommended suites, on TLS 1.2 and 1.3.
+        var tls12 = await HandshakeAsync(host, SslProtocols.Tls12, null);
+        var tls13 = await HandshakeAsync(host, SslProtocols.Tls13, null);
+        Assert.Contains(tls12!.Value, TlsCipherSuites.Recommended);
+        Assert.Contains(tls13!.Value, TlsCipherSuites.Recommended);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 
 namespace Rampart.Hardening.Tests;
 
@@ -41,4 +42,67 @@ public sealed class LoggingTests
         // The request log is there, structured, with the path but not the query.
         Assert.Contains(records, r => r.Message.StartsWith("POST /api/token", StringComparison.Ordinal));
     }
+
+    private static Microsoft.AspNetCore.Builder.WebApplication AppWithLogFormat(string? format)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Configuration["Rampart:DataDirectory"] = Path.Combine(Path.GetTempPath(), "rampart-hardening-tests", Guid.NewGuid().ToString("N"));
+        builder.Configuration["Logging:Console:FormatterName"] = "simple";
+        if (format is not null)
+        {
+            builder.Configuration[RampartHardeningExtensions.LogFormatKey] = format;
+        }
+
+        builder.AddRampartHardening();
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task TheJsonFormatWritesOneObjectPerLineWithUtcTimeLevelCategoryAndFieldsAndNoForgedLines()
+    {
+        await using var app = AppWithLogFormat("json");
+        var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>(app.Services).CurrentValue;
+        Assert.Equal(Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Json, options.FormatterName);
+        var formatter = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Logging.Console.ConsoleFormatter>(app.Services)
+            .Single(f => f.Name == Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Json);
+
+        // An entry whose field carries CR/LF and a forged entry, as client text might.
+        var state = new List<KeyValuePair<string, object?>> { new("Path", "/x\r\n{\"LogLevel\":\"Critical\"}"), new("{OriginalFormat}", "GET {Path}") };
+        using var output = new StringWriter();
+        formatter.Write(
+            new Microsoft.Extensions.Logging.Abstractions.LogEntry<List<KeyValuePair<string, object?>>>(Microsoft.Extensions.Logging.LogLevel.Warning, "Rampart.Test", new(1000), state, null, (s, _) => "GET " + s[0].Value),
+            null,
+            output);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        using var json = JsonDocument.Parse(line);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", json.RootElement.GetProperty("Timestamp").GetString());
+        Assert.Equal("Warning", json.RootElement.GetProperty("LogLevel").GetString());
+        Assert.Equal("Rampart.Test", json.RootElement.GetProperty("Category").GetString());
+        Assert.Equal(1000, json.RootElement.GetProperty("EventId").GetInt32());
+        Assert.Equal("/x\r\n{\"LogLevel\":\"Critical\"}", json.RootElement.GetProperty("State").GetProperty("Path").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text")]
+    public async Task TheTextFormatIsTheDefault(string? format)
+    {
+        await using var app = AppWithLogFormat(format);
+        var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>(app.Services).CurrentValue;
+        Assert.Equal(Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple, options.FormatterName);
+    }
+
+    [Fact]
+    public void AnUnknownFormatStopsTheStart() =>
+        Assert.Throws<InvalidOperationException>(() => AppWithLogFormat("xml"));
+
+    [Theory]
+    [InlineData("a\rb", "a\\u000db")]
+    [InlineData("a\nb", "a\\u000ab")]
+    [InlineData("a\u2028b", "a\\u2028b")]
+    [InlineData("a\u0000b\u001bc", "a\\u0000b\\u001bc")]
+    [InlineData("plain /path?x=1", "plain /path?x=1")]
+    public void ClientTextIsEscapedBeforeItReachesALogLine(string input, string expected) =>
+        Assert.Equal(expected, Rampart.Hardening.Diagnostics.LogText.Safe(input));
 }

@@ -98,4 +98,26 @@ public sealed class PasswordPolicyTests
         var hasher = new Argon2idPasswordHasher<object>(Options.Create(Defaults));
         Assert.Equal(PasswordVerificationResult.Failed, hasher.VerifyHashedPassword(new object(), stored, "anything"));
     }
+
+    [Theory]
+    [InlineData("rampart orbit ladder quietly 47")]
+    [InlineData("quietly RAMPART orbit ladder 47")]
+    [InlineData("orbit-ladder-RaMpArT-quietly-47")]
+    [InlineData("orbitladderquietly47rampart")]
+    public void APasswordWithTheServicesNameIsRefused(string password) =>
+        Assert.Equal(new[] { "PasswordContextWord" }, Codes(password));
+
+    [Fact]
+    public void ConfiguredContextWordsReplaceTheDefaultAndAreRefusedInAnyCase()
+    {
+        var settings = new PasswordSecurityOptions { ContextWords = ["Acme Corp", "widgetworks"] };
+        Assert.Equal(["Acme Corp", "widgetworks"], settings.EffectiveContextWords);
+        foreach (var password in new[] { "acme corp orbit ladder quietly", "orbit ladder WidgetWorks quietly 9" })
+        {
+            Assert.Equal("PasswordContextWord", Assert.Single(PasswordPolicy.Check(password, "alice", null, settings)).Code);
+        }
+
+        Assert.Empty(PasswordPolicy.Check("rampart orbit ladder quietly 47", "alice", null, settings)); // the default was replaced
+        Assert.Empty(PasswordPolicy.Check("plum orbit ladder quietly 47", "alice", null, Defaults));
+    }
 }

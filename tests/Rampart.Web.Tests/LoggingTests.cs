@@ -35,4 +35,26 @@ public sealed class LoggingTests
         Assert.DoesNotContain(Token, everything, StringComparison.Ordinal);
         Assert.DoesNotContain(SessionCookie, everything, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TextFromClientsCannotForgeALogLineOrAnAuditRow()
+    {
+        await using var app = new RampartApp();
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", "probe\u2028agent");
+        const string Forged = "2026-12-01T00:00:00.000Z info: Audit login.succeeded user admin";
+        // A login name with CR/LF and a forged entry after it; a path with encoded CR/LF; a Unicode line separator.
+        await client.LoginAsync("nobody\r\n" + Forged, "not the password at all");
+        await client.GetAsync("/notes/x%0d%0a" + Uri.EscapeDataString(Forged));
+        await client.GetAsync("/p/slug%E2%80%A8" + Uri.EscapeDataString(Forged));
+
+        var messages = app.Logs.GetSnapshot().Select(r => r.Message).ToList();
+        Assert.Contains(messages, m => m.Contains("\\u000d\\u000a", StringComparison.Ordinal)); // escaped, still readable
+        Assert.DoesNotContain(messages, m => m.Contains('\r', StringComparison.Ordinal) || m.Contains('\n', StringComparison.Ordinal) || m.Contains('\u2028', StringComparison.Ordinal));
+
+        var rows = await app.WithScopeAsync(sp => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            System.Linq.Queryable.Select(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Rampart.Web.Data.RampartDbContext>(sp).AuditEvents, e => e.UserName + " " + e.Detail + " " + e.UserAgent)));
+        Assert.Contains(rows, r => r.Contains("nobody\\u000d\\u000a", StringComparison.Ordinal));
+        Assert.DoesNotContain(rows, r => r.Contains('\r', StringComparison.Ordinal) || r.Contains('\n', StringComparison.Ordinal) || r.Contains('\u2028', StringComparison.Ordinal));
+    }
 }

@@ -34,7 +34,9 @@ internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILo
             {
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 var traceId = ErrorResponses.TraceIdOf(context);
-                Log(logger, level, method, context.Request.Path.Value ?? "/", status, elapsed, traceId);
+                var safeMethod = LogText.Safe(method, 32)!;
+                var safePath = LogText.Safe(context.Request.Path.Value ?? "/")!;
+                Log(logger, level, safeMethod, safePath, status, elapsed, traceId);
             }
         }
     }

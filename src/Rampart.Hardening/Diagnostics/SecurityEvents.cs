@@ -102,10 +102,10 @@ public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimePr
         var securityEvent = new SecurityEvent(
             kind,
             detail,
-            context.Request.Method,
-            path,
+            LogText.Safe(context.Request.Method, 32)!,
+            LogText.Safe(path)!,
             remoteIp,
-            userAgent.Length > 256 ? userAgent[..256] : userAgent,
+            LogText.Safe(userAgent, 256),
             context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
             ErrorResponses.TraceIdOf(context),
             time.GetUtcNow(),

@@ -29,7 +29,8 @@ public sealed class PasswordPolicyValidator<TUser>(IOptions<PasswordSecurityOpti
 /// <summary>
 /// The password policy: at least <c>MinimumLength</c> characters (default 12) and at most
 /// <c>MaximumLength</c> (256), never truncated; no composition rules; not one of the 100,000 most
-/// common passwords; not containing the user name or email; a zxcvbn strength score of at least 3.
+/// common passwords; not containing the user name or email, or a context-specific word (the product's name,
+/// <see cref="PasswordSecurityOptions.ContextWords"/>); a zxcvbn strength score of at least 3.
 /// Each refusal says why.
 /// </summary>
 public static class PasswordPolicy
@@ -79,6 +80,17 @@ public static class PasswordPolicy
                     return errors;
                 }
             }
+        }
+
+        foreach (var word in settings.EffectiveContextWords)
+        {
+            if (word.Length >= 4 && normalized.Contains(word, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add(new() { Code = "PasswordContextWord", Description = "The password must not contain the name of this service or its organisation: it is among the first words an attacker tries here." });
+                return errors;
+            }
+
+            inputs.Add(word);
         }
 
         // zxcvbn's cost grows with the square of the length; past 128 characters it adds nothing.

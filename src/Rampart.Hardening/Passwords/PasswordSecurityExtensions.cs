@@ -54,6 +54,11 @@ internal sealed class PasswordSecurityOptionsValidator : IValidateOptions<Passwo
             errors.Add($"{Prefix}:MaximumLength must be between 64 and 4096; it is {options.MaximumLength}.");
         }
 
+        if (options.ContextWords?.Any(w => string.IsNullOrWhiteSpace(w) || w.Trim().Length < 4) == true)
+        {
+            errors.Add($"{Prefix}:ContextWords must each have at least 4 characters (shorter ones would refuse too many passwords).");
+        }
+
         if (options.MinimumStrengthScore is < 0 or > 4)
         {
             errors.Add($"{Prefix}:MinimumStrengthScore must be between 0 and 4; it is {options.MinimumStrengthScore}.");

@@ -165,7 +165,9 @@ public sealed class SessionControlTests
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["__RequestVerificationToken"] = token, ["Input.Login"] = userName, ["Input.Password"] = AccountHelpers.Password,
+                ["__RequestVerificationToken"] = token,
+                ["Input.Login"] = userName,
+                ["Input.Password"] = AccountHelpers.Password,
             }),
         });
         return (post, string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));

@@ -51,7 +51,10 @@ public sealed class TwoFactorRequirementTests
         var token = (await enrol.ReadHtmlAsync()).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
         var post = await client.PostAsync("/notes/new", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = token, ["Input.Title"] = "t", ["Input.Markdown"] = "m", ["Input.Visibility"] = "private",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Title"] = "t",
+            ["Input.Markdown"] = "m",
+            ["Input.Visibility"] = "private",
         }));
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
 

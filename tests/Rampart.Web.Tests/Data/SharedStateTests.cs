@@ -109,14 +109,24 @@ public sealed class SharedStateTests
         };
         Assert.All(links, l => Assert.NotNull(l.Token));
 
-        var answers = await Task.WhenAll(links.Select(async (link, i) =>
-            await link.App.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync($"/setup?token={link.Token}", new Dictionary<string, string>
-            {
-                ["Input.UserName"] = $"root{i}",
-                ["Input.Email"] = $"root{i}@example.org",
-                ["Input.Password"] = AccountHelpers.Password,
-                ["Input.ConfirmPassword"] = AccountHelpers.Password,
-            })));
+        // Both setup pages are opened first (each link is good), then both forms are sent at the same moment.
+        var clients = links.Select(link => link.App.CreateBrowserLikeClient(AccountHelpers.NextPeer())).ToArray();
+        var antiforgery = new string[links.Length];
+        for (var i = 0; i < links.Length; i++)
+        {
+            var page = await clients[i].GetAsync($"/setup?token={links[i].Token}");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            antiforgery[i] = (await page.ReadHtmlAsync()).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        }
+
+        var answers = await Task.WhenAll(links.Select((link, i) => clients[i].PostAsync($"/setup?token={link.Token}", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = antiforgery[i],
+            ["Input.UserName"] = $"root{i}",
+            ["Input.Email"] = $"root{i}@example.org",
+            ["Input.Password"] = AccountHelpers.Password,
+            ["Input.ConfirmPassword"] = AccountHelpers.Password,
+        }))));
 
         Assert.Equal(1, await first.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().Users.CountAsync()));
         Assert.Equal(0, await first.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().SetupTokens.CountAsync()));

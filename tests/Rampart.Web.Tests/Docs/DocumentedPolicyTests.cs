@@ -521,6 +521,34 @@ public sealed partial class DocumentedPolicyTests
         || path.Contains("/bin/", StringComparison.Ordinal)
         || path.Contains("/Migrations/", StringComparison.Ordinal);
 
+    [Fact]
+    public void TheProxyVerifiesTheInstancesCertificatesAgainstTheDeploymentsOwnCa()
+    {
+        // ASVS V12.3.4: the hop from nginx to the instances is TLS that nginx verifies; the cluster script makes the
+        // private CA and the certificate the instances serve (its tests run through that verified hop).
+        var site = Document("deploy/nginx/rampart.conf.template").Split('\n').Select(l => l.Trim()).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Contains("proxy_ssl_verify on;", site);
+        Assert.Contains("proxy_ssl_trusted_certificate @INTERNAL_CA@;", site);
+        Assert.Contains("proxy_ssl_name @INTERNAL_NAME@;", site);
+        Assert.DoesNotContain("proxy_ssl_verify off;", site);
+        var cluster = Document("scripts/cluster.sh");
+        Assert.Contains("Rampart__Hardening__Https__CertificatePath", cluster, StringComparison.Ordinal);
+        Assert.Contains("s#@INTERNAL_CA@#", cluster, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheServiceUnitRunsAsItsOwnUnprivilegedUserWithOnlyItsDataWritable()
+    {
+        // ASVS V13.2.2: the documented way to run Rampart gives it the least it needs.
+        var unit = Document("deploy/systemd/rampart.service").Split('\n').Select(l => l.Trim()).ToList();
+        foreach (var line in new[] { "User=rampart", "Group=rampart", "NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true", "CapabilityBoundingSet=", "AmbientCapabilities=", "ReadWritePaths=/var/lib/rampart", "StateDirectoryMode=0700" })
+        {
+            Assert.Contains(line, unit);
+        }
+
+        Assert.DoesNotContain(unit, l => l.StartsWith("User=root", StringComparison.Ordinal));
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -109,4 +109,45 @@ public sealed class QuotaTests
         var bystander = app.ApiClient(await app.TokenAsync("quota-bystander"));
         Assert.Equal(HttpStatusCode.Created, (await bystander.PostAsJsonAsync("/api/v1/notes", new { title = "b", markdown = "m", visibility = "private" })).StatusCode);
     }
+
+    [Fact]
+    public async Task UploadsRunningAtOnceNeverPassTheFileLimitOfANote()
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?>
+        {
+            ["Rampart:Attachments:MaxPerNote"] = "3",
+            ["Rampart:Hardening:RateLimits:WritesPerAccount"] = "1000",
+        });
+        await app.CreateUserAsync("quota-race");
+        var api = app.ApiClient(await app.TokenAsync("quota-race"));
+        var note = await api.NewNoteAsync("race", "m");
+
+        // Twelve uploads at the same moment to a note that holds three (each read the count before any was stored).
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => api.PostAsync($"/api/v1/notes/{note}/attachments", File(64 * 1024))));
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, a.StatusCode.ToString()));
+        var stored = await app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().Attachments.CountAsync(a => a.NoteId != ""));
+        Assert.True(stored <= 3, $"{stored} files on a note that holds 3");
+        Assert.Equal(answers.Count(a => a.StatusCode == HttpStatusCode.Created), stored); // every acknowledged upload is there
+        if (!RampartApp.OnPostgres)
+        {
+            Assert.Equal(stored, Directory.GetFiles(Path.Combine(app.DataDirectory, "attachments")).Length); // no orphan files
+        }
+    }
+
+    [Fact]
+    public async Task NotesCreatedAtOnceNeverPassTheAccountsQuota()
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?>
+        {
+            ["Rampart:Notes:MaxPerUser"] = "4",
+            ["Rampart:Hardening:RateLimits:WritesPerAccount"] = "1000",
+        });
+        await app.CreateUserAsync("quota-burst");
+        var api = app.ApiClient(await app.TokenAsync("quota-burst"));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => api.PostAsJsonAsync("/api/v1/notes", new { title = $"burst {i}", markdown = "m", visibility = "private" })));
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, a.StatusCode.ToString()));
+        var owned = await app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().Notes.CountAsync(n => n.Title.StartsWith("burst")));
+        Assert.True(owned <= 4, $"{owned} notes for a quota of 4");
+        Assert.Equal(answers.Count(a => a.StatusCode == HttpStatusCode.Created), owned);
+    }
 }

@@ -70,7 +70,10 @@ public sealed class RefusalEventTests
         // A form sent back with field errors (200, errors on the page).
         var form = await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync("/account/register", new Dictionary<string, string>
         {
-            ["Input.UserName"] = "<script>", ["Input.Email"] = "not an address", ["Input.Password"] = "x", ["Input.ConfirmPassword"] = "y",
+            ["Input.UserName"] = "<script>",
+            ["Input.Email"] = "not an address",
+            ["Input.Password"] = "x",
+            ["Input.ConfirmPassword"] = "y",
         });
         Assert.Equal(HttpStatusCode.OK, form.StatusCode);
 

@@ -75,6 +75,18 @@ public sealed class AttachmentService(RampartDbContext db, IAttachmentStore stor
             return (outcome, null);
         }
 
+        // The counts above were read before this upload was stored, so uploads running at the same time could all
+        // have passed them. Counted again now that this one is in: if the note or the quota is over, this upload
+        // takes itself back — concurrent ones may all do so (refused, try again), but the limits are never passed.
+        var onNote = await db.Attachments.CountAsync(a => a.NoteId == noteId, cancellationToken);
+        var total = await db.Attachments.Where(a => a.UploaderId == userId).SumAsync(a => (long?)a.Size, cancellationToken) ?? 0;
+        if (onNote > Options.MaxPerNote || total > Options.MaxBytesPerUser)
+        {
+            await db.Attachments.Where(a => a.Id == attachment.Id).ExecuteDeleteAsync(cancellationToken);
+            store.Delete(attachment.StorageName);
+            return (onNote > Options.MaxPerNote ? UploadOutcome.TooMany : UploadOutcome.QuotaExceeded, null);
+        }
+
         return (UploadOutcome.Done, ToDto(attachment));
     }
 

@@ -60,10 +60,11 @@ public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor h
         };
         db.AuditEvents.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
-        Log(logger, kind, userId, entry.UserName, entry.IpAddress, detail);
+        Log(logger, kind, userId, entry.UserName, entry.IpAddress, entry.Detail);
     }
 
-    private static string? Cut(string? value, int max) => value is { Length: > 0 } && value.Length > max ? value[..max] : value;
+    /// <summary>Cut to <paramref name="max"/> characters, control characters escaped (no forged lines in a log).</summary>
+    private static string? Cut(string? value, int max) => Hardening.Diagnostics.LogText.Safe(value, max);
 
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Audit {Kind} user {UserId} ({UserName}) from {IpAddress}: {Detail}")]
     private static partial void Log(ILogger logger, string kind, string? userId, string? userName, string? ipAddress, string? detail);

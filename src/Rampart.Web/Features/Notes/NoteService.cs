@@ -95,6 +95,16 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
         SetPublicSlug(note);
         db.Notes.Add(note);
         await db.SaveChangesAsync(cancellationToken);
+
+        // Counted again with this note in: creates running at the same time all passed the first count, and the
+        // ones past the quota take themselves back, so the quota is never passed (ASVS V2.3.4).
+        if (await db.Notes.CountAsync(n => n.OwnerId == ownerId, cancellationToken) > options.Value.MaxPerUser)
+        {
+            await db.Notes.Where(n => n.Id == note.Id).ExecuteDeleteAsync(cancellationToken);
+            db.Entry(note).State = EntityState.Detached;
+            return null;
+        }
+
         return note;
     }
 
