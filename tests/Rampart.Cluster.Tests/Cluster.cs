@@ -35,13 +35,14 @@ public sealed partial class Cluster
 
     public static Cluster Instance => Current.Value;
 
-    /// <summary>Thumbprints of the certificates the cluster made: nginx's and each instance's.</summary>
+    /// <summary>Thumbprints of the certificates the cluster made: nginx's and the one its internal CA signed for the instances.</summary>
     public HashSet<string> Trusted => _trusted.Value;
 
     private readonly Lazy<HashSet<string>> _trusted = new(() =>
     {
         var cluster = Current.Value;
         var files = new List<string> { cluster.Env["NGINX_CERTIFICATE"] };
+        files.Add(Path.Combine(cluster.Directory, "internal-tls", "instance.crt"));
         files.AddRange(System.IO.Directory.GetFiles(cluster.Directory, "selfsigned.crt", SearchOption.AllDirectories));
         return [.. files.Where(File.Exists).Select(f => System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(f).GetCertHashString())];
     });
