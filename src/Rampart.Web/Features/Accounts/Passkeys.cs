@@ -357,7 +357,7 @@ public sealed partial class PasskeyService(
         return cleaned.Length == 0 ? "Passkey" : cleaned;
     }
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     private static byte[]? FromBase64Url(string? id)
     {
@@ -366,11 +366,9 @@ public sealed partial class PasskeyService(
             return null;
         }
 
-        var base64 = id.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
         try
         {
-            return Convert.FromBase64String(base64);
+            return System.Buffers.Text.Base64Url.DecodeFromChars(id);
         }
         catch (FormatException)
         {

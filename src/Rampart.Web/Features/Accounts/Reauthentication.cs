@@ -11,6 +11,14 @@ public sealed class Reauthentication(SignInService signIn, SessionService sessio
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Counts a password about to be checked here against the account's attempt budget, like any sign-in attempt
+    /// (nothing when none was given: a recent sign-in checks no secret). Throws <see cref="Hardening.RateLimiting.TooManyAttemptsException"/>
+    /// (answered 429) when the budget is spent.
+    /// </summary>
+    public ValueTask CountPasswordAttemptAsync(User user, string? currentPassword, CancellationToken cancellationToken) =>
+        string.IsNullOrEmpty(currentPassword) ? ValueTask.CompletedTask : signIn.CountAttemptAsync(user, cancellationToken);
+
     public async Task<bool> IsSatisfiedAsync(User user, System.Security.Claims.ClaimsPrincipal principal, string? currentPassword, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrEmpty(currentPassword))

@@ -211,7 +211,7 @@ public sealed class SignInService(
 
         // Required two-factor, for an account whose second factor is a passkey: a password alone is not enough,
         // and only someone who knows the password is told to use the passkey.
-        if (!user.TwoFactorEnabled && await CoveredWithoutAuthenticatorAppAsync(user, cancellationToken) is { Passkey: true })
+        if (!user.TwoFactorEnabled && await twoFactor.CoveredStateAsync(user.Id, cancellationToken) is { Passkey: true })
         {
             if (await users.CheckPasswordAsync(user, password))
             {
@@ -285,7 +285,7 @@ public sealed class SignInService(
                 return new CredentialCheck(null);
             }
         }
-        else if (await CoveredWithoutAuthenticatorAppAsync(user, cancellationToken) is { } covered)
+        else if (await twoFactor.CoveredStateAsync(user.Id, cancellationToken) is { } covered)
         {
             // The password was right: the holder may be told why no token comes back.
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "API token: two-factor required", cancellationToken);
@@ -299,11 +299,6 @@ public sealed class SignInService(
         return new CredentialCheck(user);
     }
 
-    /// <summary>The account's second factors when required two-factor covers it (null when it does not).</summary>
-    private async Task<SecondFactorState?> CoveredWithoutAuthenticatorAppAsync(User user, CancellationToken cancellationToken) =>
-        twoFactor.Mode != RequireTwoFactor.None && await twoFactor.StateAsync(user.Id, cancellationToken) is { } state && twoFactor.Covers(state.IsAdministrator)
-            ? state
-            : null;
 
     /// <summary>
     /// Audits a failed attempt that has been counted (<see cref="RampartUserManager.AccessFailedAsync"/>) on an

@@ -73,28 +73,22 @@ public sealed class TwoFactorRequirement(IOptions<AccountOptions> options, Rampa
         _ => false,
     };
 
-    /// <summary>True when the account is covered and holds no second factor.</summary>
-    public bool MustEnrol(SecondFactorState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        return Covers(state.IsAdministrator) && !state.HasSecondFactor;
-    }
-
     /// <summary>The account's role and second factors, in one query; null for an unknown id.</summary>
-    public async Task<SecondFactorState?> StateAsync(string userId, CancellationToken cancellationToken = default)
-    {
-        var administrator = await db.Roles.Where(r => r.NormalizedName == AdministratorRole).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => u.Id == userId)
+    public Task<SecondFactorState?> StateAsync(string userId, CancellationToken cancellationToken = default) =>
+        db.Users.AsNoTracking().Where(u => u.Id == userId)
             .Select(u => new SecondFactorState(
-                db.UserRoles.Any(r => r.UserId == u.Id && r.RoleId == administrator),
+                db.UserRoles.Any(r => r.UserId == u.Id && db.Roles.Any(role => role.Id == r.RoleId && role.NormalizedName == AdministratorRole)),
                 u.TwoFactorEnabled,
                 db.Set<IdentityUserPasskey<string>>().Any(p => p.UserId == u.Id)))
             .SingleOrDefaultAsync(cancellationToken);
-    }
+
+    /// <summary>The account's second factors when the rule covers it; null when it does not (or the id is unknown).</summary>
+    public async Task<SecondFactorState?> CoveredStateAsync(string userId, CancellationToken cancellationToken = default) =>
+        Mode != RequireTwoFactor.None && await StateAsync(userId, cancellationToken) is { } state && Covers(state.IsAdministrator) ? state : null;
 
     /// <summary>True when the account is covered and holds no second factor (false for an unknown id).</summary>
     public async Task<bool> MustEnrolAsync(string userId, CancellationToken cancellationToken = default) =>
-        Mode != RequireTwoFactor.None && await StateAsync(userId, cancellationToken) is { } state && MustEnrol(state);
+        await CoveredStateAsync(userId, cancellationToken) is { HasSecondFactor: false };
 }
 
 /// <summary>Identity's principal for a session, with <see cref="TwoFactorRequirement.EnrolClaim"/> when the account must enrol.</summary>

@@ -14,7 +14,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// posts to this page, under the <c>auth</c> limits.
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasskeysModel(UserManager<User> users, PasskeyService passkeys, SignInService signIn, Reauthentication reauth) : PageModel
+public sealed class PasskeysModel(UserManager<User> users, PasskeyService passkeys, Reauthentication reauth) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to add or remove a passkey.";
 
@@ -44,7 +44,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
             return Challenge();
         }
 
-        await CountPasswordAttemptAsync(user, cancellationToken);
+        await reauth.CountPasswordAttemptAsync(user, Input.CurrentPassword, cancellationToken);
         if (!ModelState.IsValid || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             return Problem(StatusCodes.Status403Forbidden, "Re-authentication needed", ReauthMessage);
@@ -65,7 +65,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
             return Challenge();
         }
 
-        await CountPasswordAttemptAsync(user, cancellationToken);
+        await reauth.CountPasswordAttemptAsync(user, Input.CurrentPassword, cancellationToken);
         if (!ModelState.IsValid || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             ModelState.AddModelError("", ReauthMessage);
@@ -114,7 +114,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
             return Challenge();
         }
 
-        await CountPasswordAttemptAsync(user, cancellationToken);
+        await reauth.CountPasswordAttemptAsync(user, Input.CurrentPassword, cancellationToken);
         if (!ModelState.IsValid || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
         {
             ModelState.AddModelError("", ReauthMessage);
@@ -131,10 +131,6 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
         Passkeys = await passkeys.ListAsync(user, cancellationToken);
         return Page();
     }
-
-    /// <summary>A password checked here counts against the account's attempt budget, like any sign-in attempt.</summary>
-    private ValueTask CountPasswordAttemptAsync(User user, CancellationToken cancellationToken) =>
-        string.IsNullOrEmpty(Input.CurrentPassword) ? ValueTask.CompletedTask : signIn.CountAttemptAsync(user, cancellationToken);
 
     private static ObjectResult Problem(int status, string title, string detail) =>
         new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status, ContentTypes = { "application/problem+json" } };

@@ -12,7 +12,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// stolen session cannot sign its owner out everywhere and keep the account to itself.
 /// </summary>
 [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(Hardening.RateLimiting.RampartRateLimits.Auth)]
-public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn, UserManager<User> users, SignInService signInService, Reauthentication reauth) : PageModel
+public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn, UserManager<User> users, Reauthentication reauth) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to end other sessions.";
 
@@ -88,12 +88,7 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
             return false;
         }
 
-        // A password checked here counts against the account's attempt budget, like any sign-in attempt.
-        if (!string.IsNullOrEmpty(CurrentPassword))
-        {
-            await signInService.CountAttemptAsync(user, cancellationToken);
-        }
-
+        await reauth.CountPasswordAttemptAsync(user, CurrentPassword, cancellationToken);
         return await reauth.IsSatisfiedAsync(user, User, CurrentPassword, cancellationToken);
     }
 
