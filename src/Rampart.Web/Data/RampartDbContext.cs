@@ -29,6 +29,8 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    public DbSet<AuditAnchor> AuditAnchors => Set<AuditAnchor>();
+
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
     public DbSet<Features.Notes.Note> Notes => Set<Features.Notes.Note>();

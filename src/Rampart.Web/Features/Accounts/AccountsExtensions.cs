@@ -107,11 +107,10 @@ public static class AccountsExtensions
         services.AddPasskeys();
         services.AddScoped<SignInService>();
         services.AddScoped<SessionService>();
-        services.AddScoped<AuditLog>();
+        services.AddAudit();
         services.AddScoped<AccountMail>();
         services.AddScoped<Reauthentication>();
         services.AddScoped<Admin.AccountAdministration>();
-        services.AddSingleton<Hardening.Diagnostics.ISecurityEventSink, AuditSecurityEventSink>();
         services.AddSingleton<SetupToken>();
         services.AddHostedService<SetupAnnouncer>();
 

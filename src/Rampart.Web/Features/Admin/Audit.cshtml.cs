@@ -1,14 +1,42 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
-using Rampart.Web.Data;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Admin;
 
-public sealed class AuditModel(RampartDbContext db) : PageModel
+/// <summary>Every account's security events, filtered and paged by keyset; the same filter exports as JSON Lines.</summary>
+public sealed class AuditModel(AuditQueries queries, AuditLog audit, TimeProvider time) : PageModel
 {
-    public List<AuditEvent> Events { get; private set; } = [];
+    public AuditFilter Filter { get; private set; } = new();
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Events = await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(500).ToListAsync(cancellationToken);
+    public AuditPage Events { get; private set; } = new([], null);
+
+    public IReadOnlyList<string> Errors { get; private set; } = [];
+
+    public async Task OnGetAsync([FromQuery] AuditFilter filter, CancellationToken cancellationToken)
+    {
+        Filter = filter;
+        Errors = AuditFilterForm.ErrorsOf(ModelState);
+        if (Errors.Count == 0)
+        {
+            Events = await AuditQueries.PageAsync(await queries.MatchingAsync(filter, ownerId: null, cancellationToken), filter.Before, cancellationToken);
+        }
+    }
+
+    public async Task<IActionResult> OnGetExportAsync([FromQuery] AuditFilter filter, CancellationToken cancellationToken)
+    {
+        if (!ModelState.IsValid)
+        {
+            await OnGetAsync(filter, cancellationToken);
+            return Page();
+        }
+
+        var events = await queries.MatchingAsync(filter, ownerId: null, cancellationToken);
+        var described = string.Join(' ', filter.RouteValues().Select(p => $"{p.Key}={p.Value}"));
+        await audit.RecordAsync(AuditKinds.AuditExported, User.FindFirstValue(ClaimTypes.NameIdentifier), User.Identity?.Name,
+            described.Length == 0 ? "every event" : described, cancellationToken);
+        var at = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return new JsonLinesResult(events, $"rampart-audit-{at}.jsonl");
+    }
 }

@@ -36,13 +36,15 @@ public static class AuditKinds
     public const string EverySessionRevoked = "admin.sessions.revoked.all";
     public const string AdminCreated = "setup.admin.created";
     public const string AuthorizationDenied = "authorization.denied";
+    public const string AuditPruned = "audit.pruned";
+    public const string AuditExported = "audit.exported";
 }
 
 /// <summary>
 /// Writes security events to the <c>AuditEvents</c> table and to the log. Never given a secret: a
 /// password, token or code has no parameter here to be passed through.
 /// </summary>
-public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor http, TimeProvider time, ILogger<AuditLog> logger)
+public sealed partial class AuditLog(RampartDbContext db, AuditChain chain, IHttpContextAccessor http, TimeProvider time, ILogger<AuditLog> logger)
 {
     public async Task RecordAsync(string kind, string? userId, string? userName, string? detail = null, CancellationToken cancellationToken = default)
     {
@@ -61,7 +63,28 @@ public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor h
         db.AuditEvents.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
         Log(logger, kind, userId, entry.UserName, entry.IpAddress, entry.Detail);
+        await SealAsync(chain, logger, cancellationToken);
     }
+
+    /// <summary>
+    /// Seals what was just written. A sealer that loses a race to another instance leaves the row for the next
+    /// one: the row is written either way, and an unsealed row is sealed by the next write or verification.
+    /// </summary>
+    internal static async Task SealAsync(AuditChain chain, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await chain.SealAsync(cancellationToken);
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException e)
+        {
+            var error = e.GetType().Name;
+            LogNotSealed(logger, error);
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Audit rows left unsealed for the next sealer ({Error})")]
+    private static partial void LogNotSealed(ILogger logger, string error);
 
     /// <summary>Cut to <paramref name="max"/> characters, control characters escaped (no forged lines in a log).</summary>
     private static string? Cut(string? value, int max) => Hardening.Diagnostics.LogText.Safe(value, max);
@@ -75,7 +98,7 @@ public sealed partial class AuditLog(RampartDbContext db, IHttpContextAccessor h
 /// them on coalesced (<see cref="SecurityEvents"/>): a flood costs the database one row a minute per client
 /// address and path.
 /// </summary>
-internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes) : ISecurityEventSink
+internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes, ILogger<AuditSecurityEventSink> logger) : ISecurityEventSink
 {
     public async ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
@@ -88,8 +111,11 @@ internal sealed class AuditSecurityEventSink(IServiceScopeFactory scopes) : ISec
             UserId = securityEvent.UserId,
             IpAddress = securityEvent.RemoteIp,
             UserAgent = securityEvent.UserAgent,
-            Detail = $"{securityEvent.Detail} on {securityEvent.Method} {securityEvent.Path}",
+            Detail = securityEvent.Repeats > 0
+                ? $"{securityEvent.Detail} on {securityEvent.Method} {securityEvent.Path}; {securityEvent.Repeats} more like it in the minute before"
+                : $"{securityEvent.Detail} on {securityEvent.Method} {securityEvent.Path}",
         });
         await db.SaveChangesAsync(CancellationToken.None);
+        await AuditLog.SealAsync(scope.ServiceProvider.GetRequiredService<AuditChain>(), logger, CancellationToken.None);
     }
 }

@@ -393,6 +393,33 @@ namespace Rampart.Web.Data.Migrations.Postgres
                     b.ToTable("AttachmentChunks", (string)null);
                 });
 
+            modelBuilder.Entity("Rampart.Web.Features.Audit.AuditAnchor", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("PrunedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Removed")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AuditAnchors", (string)null);
+                });
+
             modelBuilder.Entity("Rampart.Web.Features.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -405,6 +432,11 @@ namespace Rampart.Web.Data.Migrations.Postgres
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .IsFixedLength(false);
+
                     b.Property<string>("IpAddress")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -416,6 +448,12 @@ namespace Rampart.Web.Data.Migrations.Postgres
 
                     b.Property<DateTimeOffset>("OccurredAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("OccurredHour")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("UserAgent")
                         .HasMaxLength(256)
@@ -433,7 +471,18 @@ namespace Rampart.Web.Data.Migrations.Postgres
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("UserId", "OccurredAt");
+                    b.HasIndex("Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("IpAddress", "Id");
+
+                    b.HasIndex("Kind", "Id");
+
+                    b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserName", "Id");
+
+                    b.HasIndex("Kind", "OccurredHour", "IpAddress");
 
                     b.ToTable("AuditEvents", (string)null);
                 });

@@ -377,6 +377,31 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                     b.ToTable("AttachmentChunks", (string)null);
                 });
 
+            modelBuilder.Entity("Rampart.Web.Features.Audit.AuditAnchor", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PrunedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Removed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AuditAnchors", (string)null);
+                });
+
             modelBuilder.Entity("Rampart.Web.Features.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -386,6 +411,11 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                     b.Property<string>("Detail")
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength(false);
 
                     b.Property<string>("IpAddress")
                         .HasMaxLength(64)
@@ -397,6 +427,12 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OccurredHour")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("Sequence")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("UserAgent")
@@ -415,7 +451,18 @@ namespace Rampart.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("UserId", "OccurredAt");
+                    b.HasIndex("Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("IpAddress", "Id");
+
+                    b.HasIndex("Kind", "Id");
+
+                    b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserName", "Id");
+
+                    b.HasIndex("Kind", "OccurredHour", "IpAddress");
 
                     b.ToTable("AuditEvents", (string)null);
                 });

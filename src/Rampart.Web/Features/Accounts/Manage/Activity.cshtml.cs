@@ -1,22 +1,30 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
-using Rampart.Web.Data;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
-public sealed class ActivityModel(RampartDbContext db) : PageModel
+/// <summary>The signed-in account's own security events: the administrators' query with the owner fixed.</summary>
+public sealed class ActivityModel(AuditQueries queries) : PageModel
 {
-    public List<AuditEvent> Events { get; private set; } = [];
+    public AuditFilter Filter { get; private set; } = new();
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public AuditPage Events { get; private set; } = new([], null);
+
+    public IReadOnlyList<string> Errors { get; private set; } = [];
+
+    public async Task OnGetAsync([FromQuery] AuditFilter filter, CancellationToken cancellationToken)
     {
-        var userId = User.FindFirstValue(ClaimTypes.NameIdentifier);
-        Events = await db.AuditEvents.AsNoTracking()
-            .Where(e => e.UserId == userId)
-            .OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id)
-            .Take(100)
-            .ToListAsync(cancellationToken);
+        // Only the account's own events: the user and address fields are not offered here, and ignored if sent.
+        filter.User = null;
+        filter.Address = null;
+        Filter = filter;
+        Errors = AuditFilterForm.ErrorsOf(ModelState);
+        var owner = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        if (Errors.Count == 0)
+        {
+            Events = await AuditQueries.PageAsync(await queries.MatchingAsync(filter, owner, cancellationToken), filter.Before, cancellationToken);
+        }
     }
 }
