@@ -27,7 +27,7 @@ public sealed class TwoFactorRequirementTests
     });
 
     /// <summary>Everything a signed-in account might try, beyond enrolment.</summary>
-    private static readonly string[] Elsewhere = ["/", "/notes", "/notes/new", "/search?q=x", "/admin/users", "/admin/audit", "/account/manage", "/account/manage/sessions", "/account/manage/tokens", "/account/manage/password"];
+    private static readonly string[] Elsewhere = ["/", "/notes", "/notes/new", "/search?q=x", "/admin/users", "/admin/audit", "/admin/security", "/account/manage", "/account/manage/sessions", "/account/manage/tokens", "/account/manage/password"];
 
     private static async Task AssertConfinedToEnrolmentAsync(HttpClient client, string who)
     {
