@@ -226,14 +226,14 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task MainPagesHaveNoSeriousOrCriticalAccessibilityIssues()
     {
         BrowserApp.SkipWithoutChromium();
-        var axe = AxeScript();
+        var axe = Accessibility.AxeScript();
         await CreateUserAsync("reader");
         await using var context = await app.NewContextAsync();
         var page = await context.NewPageAsync();
         var anonymousPages = new[] { "/", "/account/login", "/account/register", "/account/forgot-password", "/docs/api" };
         foreach (var url in anonymousPages)
         {
-            await AssertAccessibleAsync(page, axe, url);
+            await Accessibility.AssertAccessibleAsync(page, axe, url);
         }
 
         await new LoginPage(page).SignInAsync("reader", Password);
@@ -243,42 +243,8 @@ public sealed class AttackTests(BrowserApp app) : IClassFixture<BrowserApp>
         var slug = (await page.Locator("a[href^='/p/']").GetAttributeAsync("href"))!;
         foreach (var url in new[] { "/notes", "/notes/new", $"/notes/{id}", $"/notes/{id}/edit", $"/notes/{id}/attachments", "/search?q=text", slug, "/account/manage", "/account/manage/sessions", "/account/manage/tokens" })
         {
-            await AssertAccessibleAsync(page, axe, url);
+            await Accessibility.AssertAccessibleAsync(page, axe, url);
         }
-    }
-
-    private static async Task AssertAccessibleAsync(IPage page, string axe, string url)
-    {
-        await page.GotoAsync(url);
-        // Evaluated through the DevTools protocol, so the page's CSP needs no exception for it.
-        await page.EvaluateAsync(axe);
-        var result = await page.EvaluateAsync<JsonElement>(
-            "async () => { const r = await axe.run(document); return { passes: r.passes.length, violations: r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', ')) }; }");
-        Assert.True(result.GetProperty("passes").GetInt32() > 10, $"{url}: axe checked almost nothing");
-        var found = result.GetProperty("violations").EnumerateArray().Select(v => v.GetString()).ToArray();
-        Assert.True(found.Length == 0, $"{url}: {string.Join(" | ", found)}");
-    }
-
-    private static string AxeScript()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Rampart.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = directory is null ? null : Path.Combine(directory.FullName, "tools", "axe", "node_modules", "axe-core", "axe.min.js");
-        if (path is null || !File.Exists(path))
-        {
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                Assert.Fail("axe-core is required under CI (scripts/install-deps.sh installs it into tools/axe).");
-            }
-
-            Assert.Skip("axe-core is not installed: run scripts/install-deps.sh.");
-        }
-
-        return File.ReadAllText(path);
     }
 
     private async Task<string> NotesOfAsync(string userName)

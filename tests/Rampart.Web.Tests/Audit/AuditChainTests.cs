@@ -191,4 +191,23 @@ public sealed class AuditChainTests
         Assert.Null(await app.WithScopeAsync(s => s.GetRequiredService<AuditRetention>().PruneAsync(CancellationToken.None)));
         Assert.Equal(3, await app.WithScopeAsync(s => s.GetRequiredService<RampartDbContext>().AuditEvents.CountAsync()));
     }
+
+    [Fact]
+    public async Task TheVerifyCommandPrintsTheHeadWhenIntactAndNamesTheFirstBrokenLinkWithExitCodeOne()
+    {
+        await using var app = new RampartApp();
+        await RecordAsync(app, 6);
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        Assert.Equal(0, await AuditCommands.VerifyAsync(app.Services, output, errors, CancellationToken.None));
+        var head = (await VerifyAsync(app)).HeadHash;
+        Assert.Contains($"Head: #6 {head}", output.ToString(), StringComparison.Ordinal);
+
+        await TamperAsync(app, db => db.AuditEvents.Where(e => e.Sequence == 3).ExecuteUpdateAsync(s => s.SetProperty(e => e.Detail, "edited")));
+        using var output2 = new StringWriter();
+        using var errors2 = new StringWriter();
+        Assert.Equal(1, await AuditCommands.VerifyAsync(app.Services, output2, errors2, CancellationToken.None));
+        Assert.Contains("BROKEN at #3", errors2.ToString(), StringComparison.Ordinal);
+        Assert.Contains("2 event(s) verified", errors2.ToString(), StringComparison.Ordinal);
+    }
 }
