@@ -84,6 +84,21 @@ public sealed class BackupTests
     }
 
     [Fact]
+    public async Task PathsThatCannotBeUsedAreRefusalsWithoutAStackTrace()
+    {
+        await using var app = new RampartApp();
+        var nowhere = Path.Combine(Path.GetTempPath(), "rampart-backup-tests", Guid.NewGuid().ToString("N"), "missing", "backup.tar.gz");
+
+        var create = await RunAsync(app, "backup", "create", "--output", nowhere);
+        var restore = await RestoreAsync(TempPath("data"), nowhere);
+
+        Assert.Equal(OperatorCommands.Refused, create.Code);
+        Assert.Equal(OperatorCommands.Refused, restore.Code);
+        Assert.DoesNotContain("   at ", create.Err + restore.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(nowhere));
+    }
+
+    [Fact]
     public async Task RestoreRefusesADirectoryThatIsNotEmptyAndChangesNothing()
     {
         var archive = await BackupOfAFreshInstanceAsync();

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Data.Common;
+using Microsoft.Extensions.Options;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Backup;
 
@@ -87,6 +89,13 @@ public static class OperatorCommands
         catch (OperatorRefusalException refusal)
         {
             await context.Error.WriteLineAsync(refusal.Message);
+            return Refused;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DbException or OptionsValidationException)
+        {
+            // What the machine refused (a full disk, a permission, an unreachable database, a bad setting): the
+            // reason, not a stack trace.
+            await context.Error.WriteLineAsync($"Failed: {e.Message}");
             return Refused;
         }
     }
