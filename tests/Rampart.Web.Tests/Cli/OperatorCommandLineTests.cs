@@ -138,25 +138,68 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     public async Task TheExecutableNeverStartsAServerForAMistypedCommand(params string[] words)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "rampart-cli-tests", Guid.NewGuid().ToString("N"));
+
+        var (code, output, error) = await RunExecutableAsync([.. words, $"--Rampart:DataDirectory={dataDirectory}", "--urls=https://127.0.0.1:0"]);
+
+        Assert.Equal(OperatorCommands.BadUsage, code);
+        Assert.DoesNotContain("listening", output, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Usage:", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDirectory), "The data directory was created: something started.");
+    }
+
+    /// <summary>The executable's own path for commands: the app is built (and migrated) only for the commands that need it.</summary>
+    [Fact]
+    public async Task TheExecutableRunsCommandsEndToEnd()
+    {
+        // A child process on its own SQLite data directories, whichever database this run's other tests use.
+        var root = Path.Combine(Path.GetTempPath(), "rampart-cli-tests", Guid.NewGuid().ToString("N"));
+        var first = $"--Rampart:DataDirectory={Path.Combine(root, "first")}";
+        var second = $"--Rampart:DataDirectory={Path.Combine(root, "second")}";
+        var archive = Path.Combine(root, "backup.tar.gz");
+        try
+        {
+            Assert.Equal((0, "The database is up to date."), Trimmed(await RunExecutableAsync(["db", "migrate", first])));
+            Assert.Equal(OperatorCommands.Done, (await RunExecutableAsync(["users", "create", "--name", "ada", "--email", "ada@example.org", "--password-stdin", first], AccountHelpers.Password)).Code);
+            Assert.Equal(OperatorCommands.Done, (await RunExecutableAsync(["backup", "create", "--output", archive, first])).Code);
+            Assert.Equal(OperatorCommands.Done, (await RunExecutableAsync([second, "backup", "restore", "--input", archive])).Code);
+            var list = await RunExecutableAsync(["users", "list", second]);
+            Assert.Equal(OperatorCommands.Done, list.Code);
+            Assert.Contains("ada@example.org", list.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        static (int, string) Trimmed((int Code, string Out, string Err) result) => (result.Code, result.Out.Trim());
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunExecutableAsync(string[] args, string? stdin = null)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(typeof(Program).Assembly.Location)!,
         };
         start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var word in words)
+        foreach (var arg in args)
         {
-            start.ArgumentList.Add(word);
+            start.ArgumentList.Add(arg);
         }
 
-        start.ArgumentList.Add($"--Rampart:DataDirectory={dataDirectory}");
-        start.ArgumentList.Add("--urls=https://127.0.0.1:0");
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteLineAsync(stdin);
+        }
+
+        process.StandardInput.Close();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -164,13 +207,10 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"'{string.Join(' ', words)}' did not exit: it started something.");
+            Assert.Fail($"'{string.Join(' ', args)}' did not exit: it started something.");
         }
 
-        Assert.Equal(OperatorCommands.BadUsage, process.ExitCode);
-        Assert.DoesNotContain("listening", await output, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("Usage:", await error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(dataDirectory), "The data directory was created: something started.");
+        return (process.ExitCode, await output, await error);
     }
 
     private async Task<(int Code, string Out, string Err)> RunAsync(string[] args)
