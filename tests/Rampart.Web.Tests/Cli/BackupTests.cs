@@ -132,6 +132,23 @@ public sealed class BackupTests
     }
 
     [Fact]
+    public async Task RestoreRefusesAManifestThatListsAFileTwice()
+    {
+        var archive = await BackupOfAFreshInstanceAsync();
+        var entries = await ReadEntriesAsync(archive);
+        AddToManifest(entries, BackupArchive.DatabaseName, entries[BackupArchive.DatabaseName]);
+        var crafted = TempPath("twice.tar.gz");
+        await WriteArchiveAsync(crafted, entries);
+
+        var target = TempPath("data");
+        var result = await RestoreAsync(target, crafted);
+
+        Assert.Equal(OperatorCommands.Refused, result.Code);
+        Assert.Contains("twice", result.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
     public async Task RestoreRefusesADamagedArchiveWithoutAStackTrace()
     {
         var archive = await BackupOfAFreshInstanceAsync();

@@ -70,6 +70,7 @@ public static partial class BackupArchive
             await snapshot(database, cancellationToken);
 
             var files = new List<BackupFile>();
+            BackupManifest manifest;
             await using (var gzip = new GZipStream(archive, CompressionLevel.Optimal, leaveOpen: true))
             await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
             {
@@ -82,13 +83,17 @@ public static partial class BackupArchive
                     }
                 }
 
-                var manifest = new BackupManifest(FormatVersion, RampartVersion, DatabaseOptions.Sqlite, now, files);
+                manifest = new BackupManifest(FormatVersion, RampartVersion, DatabaseOptions.Sqlite, now, files);
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, Json);
                 var entry = new PaxTarEntry(TarEntryType.RegularFile, ManifestName) { Mode = OwnerFile, ModificationTime = now, DataStream = new MemoryStream(bytes) };
                 await tar.WriteEntryAsync(entry, cancellationToken);
-                complete = true;
-                return manifest;
             }
+
+            // Complete only once the tar trailer and the gzip footer are written and on disk.
+            await archive.FlushAsync(cancellationToken);
+            archive.Flush(flushToDisk: true);
+            complete = true;
+            return manifest;
         }
         finally
         {
@@ -205,10 +210,18 @@ public static partial class BackupArchive
             throw Invalid($"its format is version {manifest.FormatVersion} for {manifest.Provider}; this Rampart restores version {FormatVersion} SQLite backups.");
         }
 
-        var listed = manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
-        if (listed.Count != manifest.Files.Count || !listed.ContainsKey(DatabaseName))
+        var listed = new Dictionary<string, BackupFile>(StringComparer.Ordinal);
+        foreach (var file in manifest.Files)
         {
-            throw Invalid("its manifest lists a file twice, or no database.");
+            if (file?.Path is null || file.Sha256 is null || !listed.TryAdd(file.Path, file))
+            {
+                throw Invalid("its manifest lists a file twice, or a file without a name or hash.");
+            }
+        }
+
+        if (!listed.ContainsKey(DatabaseName))
+        {
+            throw Invalid("its manifest lists no database.");
         }
 
         foreach (var (name, file) in found)
