@@ -28,11 +28,20 @@ public sealed class RampartDataDirectory
         return full;
     }
 
-    internal static RampartDataDirectory FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration, string contentRoot)
+    internal static RampartDataDirectory FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration, string contentRoot) =>
+        new(ResolvePath(configuration, contentRoot));
+
+    /// <summary>
+    /// The absolute path the configuration names (<c>Rampart:DataDirectory</c>, relative to
+    /// <paramref name="contentRoot"/>, default <c>data</c>), without creating anything: for a restore, which
+    /// must find the directory as it is.
+    /// </summary>
+    public static string ResolvePath(Microsoft.Extensions.Configuration.IConfiguration configuration, string contentRoot)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var configured = configuration[ConfigurationKey];
         var path = string.IsNullOrWhiteSpace(configured) ? "data" : configured;
-        return new RampartDataDirectory(System.IO.Path.Combine(contentRoot, path));
+        return System.IO.Path.GetFullPath(System.IO.Path.Combine(contentRoot, path));
     }
 
     private static void CreatePrivateDirectory(string path)

@@ -10,47 +10,50 @@ using Rampart.Web.Features.Mail;
 using Rampart.Web.Features.Notes;
 using Rampart.Web.Features.Search;
 
-var builder = WebApplication.CreateBuilder(args);
-var command = OperatorCommands.IsCommand(args);
-if (command)
+// Decided once, here: settings only (--urls …, --Rampart:DataDirectory=…) start the server; anything else is an
+// operator command, which runs or exits 2 with its usage, and never starts a server.
+if (!OperatorCommandLine.IsServerStart(args))
 {
+    var (settings, _) = OperatorCommandLine.Split(args);
+    var commandBuilder = WebApplication.CreateBuilder(settings);
     // Operator commands print their own results; the log says only what went wrong.
-    builder.Logging.AddFilter(category: null, LogLevel.Warning);
+    commandBuilder.Logging.AddFilter(category: null, LogLevel.Warning);
+    return await OperatorCommands.RunAsync(commandBuilder, Build, args, Console.In, Console.Out, Console.Error);
 }
 
-builder.AddRampartHardening();
-builder.AddRampartData();
-builder.AddCaching();
-builder.AddMail();
-builder.AddAccounts();
-builder.AddApi();
-builder.AddNotes();
-builder.AddSearch();
-builder.AddAttachments();
-builder.AddRampartPages();
-builder.AddHealth();
-
-var app = builder.Build();
-
-app.UseRampartHardening();
-app.UseTwoFactorEnrolment();
-// After authentication (only anonymous readers are served from it) and every check of the layer.
-app.UseOutputCache();
-app.MapHealth();
-app.MapRampartPages();
-app.MapApi();
-app.MapNotesApi();
-app.MapSearchApi();
-app.MapAttachmentsApi();
-
+var app = Build(WebApplication.CreateBuilder(args));
 await app.Services.MigrateDatabaseAsync();
-if (command)
-{
-    return await OperatorCommands.RunAsync(app.Services, args, Console.In, Console.Out, Console.Error);
-}
-
 await app.RunAsync();
 return 0;
+
+static WebApplication Build(WebApplicationBuilder builder)
+{
+    builder.AddRampartHardening();
+    builder.AddRampartData();
+    builder.AddCaching();
+    builder.AddMail();
+    builder.AddAccounts();
+    builder.AddApi();
+    builder.AddNotes();
+    builder.AddSearch();
+    builder.AddAttachments();
+    builder.AddRampartPages();
+    builder.AddHealth();
+
+    var app = builder.Build();
+
+    app.UseRampartHardening();
+    app.UseTwoFactorEnrolment();
+    // After authentication (only anonymous readers are served from it) and every check of the layer.
+    app.UseOutputCache();
+    app.MapHealth();
+    app.MapRampartPages();
+    app.MapApi();
+    app.MapNotesApi();
+    app.MapSearchApi();
+    app.MapAttachmentsApi();
+    return app;
+}
 
 /// <summary>The web application's entry point; public so integration tests can host it.</summary>
 public partial class Program;

@@ -1,11 +1,17 @@
-using Rampart.Web.Features.Admin;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Data.Common;
+using Microsoft.Extensions.Options;
+using Rampart.Web.Data;
+using Rampart.Web.Features.Backup;
 
 namespace Rampart.Web.Features.Cli;
 
 /// <summary>
 /// The operator command line, in the same executable: it works on the configured database without
 /// starting the web server, with the same password policy, hasher and side effects as the UI.
-/// Exit codes: 0 done, 1 refused (with the reason), 2 bad usage.
+/// Parsed by System.CommandLine (<c>--help</c> on every command, completions); the tree is
+/// <see cref="OperatorCommandTree"/>. Exit codes: 0 done, 1 refused (with the reason), 2 bad usage.
 /// </summary>
 public static class OperatorCommands
 {
@@ -13,188 +19,124 @@ public static class OperatorCommands
     public const int Refused = 1;
     public const int BadUsage = 2;
 
-    private const string Usage = """
-        Usage:
-          users create --name NAME --email EMAIL [--admin] --password-stdin
-          users list
-          users lock NAME | users unlock NAME       an administrator's lock: no sign-in, sessions and tokens ended
-          users disable NAME | users enable NAME    a lock that also hides the account's notes from everyone else
-          users clear-lockout NAME                  end the short lockout after failed sign-ins
-          users reset-password NAME
-          users reset-2fa NAME                      after checking who they are: authenticator app off, passkeys
-                                                    removed, signed out everywhere (they enrol again)
-          sessions revoke NAME
-          sessions revoke-all                       end every session of every account
-          db migrate                                apply pending migrations (and make the first key) and exit
-        """;
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "users" or "sessions" or "db";
-
     /// <summary>
-    /// The command's own words, without configuration settings given on the same command line
-    /// (<c>--Rampart:DataDirectory=/srv/rampart</c> or <c>--Rampart:DataDirectory /srv/rampart</c>), which
-    /// ASP.NET configuration has already read.
+    /// Runs a command from <c>Program</c>: <paramref name="builder"/> carries the command line's settings, and the
+    /// app is built (by <paramref name="build"/>) and its database migrated only when the command needs them — a
+    /// usage error, help or a restore never build it.
     /// </summary>
-    public static string[] CommandWords(string[] args)
+    public static async Task<int> RunAsync(WebApplicationBuilder builder, Func<WebApplicationBuilder, WebApplication> build, string[] commandLine, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var words = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(build);
+        WebApplication? app = null;
+        var migrated = false;
+        try
         {
-            var arg = args[i];
-            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains('=', StringComparison.Ordinal))
+            var context = new OperatorContext(builder.Configuration, builder.Environment.ContentRootPath, async (migrate, cancellationToken) =>
             {
-                continue;
-            }
-
-            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':', StringComparison.Ordinal))
-            {
-                if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                app ??= build(builder);
+                if (migrate && !migrated)
                 {
-                    i++;
+                    await app.Services.MigrateDatabaseAsync(cancellationToken);
+                    migrated = true;
                 }
 
-                continue;
-            }
-
-            words.Add(arg);
+                return app.Services;
+            }, stdin, stdout, stderr);
+            return await RunAsync(context, commandLine);
         }
-
-        return [.. words];
-    }
-
-    public static async Task<int> RunAsync(IServiceProvider services, string[] commandLine, TextReader stdin, TextWriter stdout, TextWriter stderr)
-    {
-        var args = CommandWords(commandLine);
-        await using var scope = services.CreateAsyncScope();
-        var admin = scope.ServiceProvider.GetRequiredService<AccountAdministration>();
-        var cancellationToken = CancellationToken.None;
-        const string by = "the operator command line";
-        switch (args)
+        finally
         {
-            case ["users", "create", .. var rest]:
-                return await CreateAsync(admin, rest, stdin, stdout, stderr, cancellationToken);
-            case ["db", "migrate"]:
-                // The start-up step has already run (migrations and the first key, under the lock); this
-                // command exists so operators can run it alone before rolling out new instances.
-                await stdout.WriteLineAsync("The database is up to date.");
-                return Done;
-            case ["sessions", "revoke-all"]:
-                var every = await admin.RevokeEverySessionAsync(by, keepSessionId: null, cancellationToken);
-                await stdout.WriteLineAsync($"{every} session(s) ended: everyone must sign in again.");
-                return Done;
-            case ["users", "list"]:
-                var accounts = await admin.ListAsync(cancellationToken);
-                await stdout.WriteLineAsync($"{"NAME",-32} {"EMAIL",-40} {"STATUS",-28} {"ADMIN",-5} {"2FA",-3} SESSIONS");
-                foreach (var a in accounts)
-                {
-                    await stdout.WriteLineAsync($"{a.UserName,-32} {a.Email,-40} {a.Status,-28} {(a.IsAdmin ? "yes" : "no"),-5} {(a.TwoFactor ? "on" : "off"),-3} {a.Sessions}");
-                }
-
-                return Done;
-            case [var noun, var verb, var target] when (noun, verb) is ("users", "lock" or "unlock" or "disable" or "enable" or "clear-lockout" or "reset-password" or "reset-2fa") or ("sessions", "revoke"):
-                var user = await admin.FindByNameAsync(target);
-                if (user is null)
-                {
-                    await stderr.WriteLineAsync($"No account named '{target}'.");
-                    return Refused;
-                }
-
-                switch (noun, verb)
-                {
-                    case ("users", "lock"):
-                        await admin.LockAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName} is locked and signed out everywhere.");
-                        break;
-                    case ("users", "unlock"):
-                        await admin.UnlockAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync(user.DisabledAt is null ? $"{user.UserName} is unlocked." : $"{user.UserName} is unlocked, but still disabled.");
-                        break;
-                    case ("users", "enable"):
-                        await admin.EnableAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync(user.LockedAt is null ? $"{user.UserName} is enabled." : $"{user.UserName} is enabled, but still locked.");
-                        break;
-                    case ("users", "clear-lockout"):
-                        await admin.ClearLockoutAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName}: the lockout after failed sign-ins is cleared.");
-                        break;
-                    case ("users", "disable"):
-                        await admin.DisableAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName} is disabled and signed out everywhere.");
-                        break;
-                    case ("users", "reset-2fa"):
-                        await admin.ResetSecondFactorsAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName}: second factors reset (authenticator app off, passkeys removed) and signed out everywhere.");
-                        break;
-                    case ("users", "reset-password"):
-                        await admin.ForcePasswordResetAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{user.UserName} must choose a new password; a reset link was mailed to their address.");
-                        break;
-                    default:
-                        var ended = await admin.RevokeSessionsAsync(user, by, cancellationToken);
-                        await stdout.WriteLineAsync($"{ended} session(s) of {user.UserName} ended.");
-                        break;
-                }
-
-                return Done;
-            default:
-                await stderr.WriteLineAsync(Usage);
-                return BadUsage;
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
         }
     }
 
-    private static async Task<int> CreateAsync(AccountAdministration admin, string[] options, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <summary>Runs a command against an app already built and migrated (the tests' host).</summary>
+    public static Task<int> RunAsync(IServiceProvider services, string[] commandLine, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        string? name = null, email = null;
-        bool isAdmin = false, passwordStdin = false;
-        for (var i = 0; i < options.Length; i++)
-        {
-            switch (options[i])
-            {
-                case "--name" when i + 1 < options.Length:
-                    name = options[++i];
-                    break;
-                case "--email" when i + 1 < options.Length:
-                    email = options[++i];
-                    break;
-                case "--admin":
-                    isAdmin = true;
-                    break;
-                case "--password-stdin":
-                    passwordStdin = true;
-                    break;
-                default:
-                    await stderr.WriteLineAsync($"Unknown or incomplete option '{options[i]}'.\n{Usage}");
-                    return BadUsage;
-            }
-        }
+        ArgumentNullException.ThrowIfNull(services);
+        var context = new OperatorContext(
+            services.GetRequiredService<IConfiguration>(),
+            services.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            (_, _) => Task.FromResult(services),
+            stdin,
+            stdout,
+            stderr);
+        return RunAsync(context, commandLine);
+    }
 
-        if (name is null || email is null || !passwordStdin)
+    private static async Task<int> RunAsync(OperatorContext context, string[] commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(commandLine);
+        var (_, words) = OperatorCommandLine.Split(commandLine);
+        var root = OperatorCommandTree.Build(context);
+        // No @file expansion: a command line means what it says.
+        var result = root.Parse(words, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0 && result.Action is not HelpAction)
         {
-            // The password is never an argument: arguments end up in shell history and process lists.
-            await stderr.WriteLineAsync($"users create needs --name, --email and --password-stdin.\n{Usage}");
+            // The errors, typo corrections and the command's usage, all on standard error.
+            await result.InvokeAsync(new InvocationConfiguration { Output = context.Error, Error = context.Error, EnableDefaultExceptionHandler = false });
             return BadUsage;
         }
 
-        var password = (await stdin.ReadLineAsync(cancellationToken))?.TrimEnd('\r', '\n');
-        if (string.IsNullOrEmpty(password))
+        try
         {
-            await stderr.WriteLineAsync("No password on standard input.");
-            return BadUsage;
+            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false });
         }
-
-        var (user, errors) = await admin.CreateAsync(name, email, password, isAdmin, "operator command line", cancellationToken);
-        if (user is null)
+        catch (OperatorRefusalException refusal)
         {
-            foreach (var error in errors)
-            {
-                await stderr.WriteLineAsync(error);
-            }
-
+            await context.Error.WriteLineAsync(refusal.Message);
             return Refused;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DbException or OptionsValidationException)
+        {
+            // What the machine refused (a full disk, a permission, an unreachable database, a bad setting): the
+            // reason, not a stack trace.
+            await context.Error.WriteLineAsync($"Failed: {e.Message}");
+            return Refused;
+        }
+    }
+}
 
-        await stdout.WriteLineAsync($"Created {(isAdmin ? "administrator" : "user")} {user.UserName} ({user.Email}).");
-        return Done;
+/// <summary>
+/// What an operator command works with: the configuration and content root at once, the app's services only
+/// when it asks (built on first use, the database migrated first unless the command says not to).
+/// </summary>
+public sealed class OperatorContext(IConfiguration configuration, string contentRoot, Func<bool, CancellationToken, Task<IServiceProvider>> services, TextReader input, TextWriter output, TextWriter error)
+{
+    public IConfiguration Configuration { get; } = configuration;
+
+    public string ContentRoot { get; } = contentRoot;
+
+    public TextReader In { get; } = input;
+
+    public TextWriter Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public Task<IServiceProvider> GetServicesAsync(CancellationToken cancellationToken, bool migrate = true) => services(migrate, cancellationToken);
+}
+
+/// <summary>A command refused what it was asked (exit 1); the message says why and is all the operator sees.</summary>
+public sealed class OperatorRefusalException(string message) : Exception(message);
+
+/// <summary>The operator command tree: every command is added here, one line each.</summary>
+internal static class OperatorCommandTree
+{
+    public static RootCommand Build(OperatorContext context)
+    {
+        var root = new RootCommand("Rampart's operator commands. Without a command (settings only, such as --urls or --Rampart:DataDirectory=...), the executable starts the server.")
+        {
+            HelpName = "Rampart.Web",
+        };
+        root.Add(AccountCommands.Users(context));
+        root.Add(AccountCommands.Sessions(context));
+        root.Add(DatabaseCommands.Db(context));
+        root.Add(BackupCommands.Backup(context));
+        root.Add(CompletionCommand.Build());
+        return root;
     }
 }
