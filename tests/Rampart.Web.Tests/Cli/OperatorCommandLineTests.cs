@@ -63,6 +63,9 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
         { ["backup"], ["create", "restore"] },
         { ["backup", "create"], ["--output"] },
         { ["backup", "restore"], ["--input"] },
+        { ["audit"], ["verify", "prune"] },
+        { ["audit", "verify"], ["Usage"] },
+        { ["audit", "prune"], ["Usage"] },
         { ["completion"], ["bash"] },
         { ["completion", "bash"], ["--command-name"] },
     };
@@ -79,8 +82,9 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     }
 
     [Theory]
-    [InlineData("audit", "verify")]
-    [InlineData("audit", "prune")]
+    [InlineData("audit", "verfy")]
+    [InlineData("audit")]
+    [InlineData("audit", "verify", "--all")]
     [InlineData("user", "list")]
     [InlineData("users", "lst")]
     [InlineData("users")]
@@ -131,7 +135,7 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     /// listens, and leaves the data directory untouched (not even created: no database, no key).
     /// </summary>
     [Theory]
-    [InlineData("audit", "verify")]
+    [InlineData("audit", "verfy")]
     [InlineData("users", "lst")]
     [InlineData("backup")]
     [InlineData("serve")]
@@ -165,6 +169,9 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
             var list = await RunExecutableAsync(["users", "list", second]);
             Assert.Equal(OperatorCommands.Done, list.Code);
             Assert.Contains("ada@example.org", list.Out, StringComparison.Ordinal);
+            var verify = await RunExecutableAsync(["audit", "verify", second]);
+            Assert.Equal(OperatorCommands.Done, verify.Code);
+            Assert.Contains("The audit chain is intact", verify.Out, StringComparison.Ordinal);
         }
         finally
         {

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Rampart.Web.Features.Cli;
 
 namespace Rampart.Web.Features.Audit;
 
@@ -8,6 +10,16 @@ namespace Rampart.Web.Features.Audit;
 /// </summary>
 public static class AuditCommands
 {
+    /// <summary>The <c>audit</c> command and its sub-commands, for the operator command tree.</summary>
+    internal static Command Audit(OperatorContext context)
+    {
+        var verify = new Command("verify", "Walk the audit log's hash chain from its anchor to the head; exit 1 and name the first broken link if a row was changed, removed or inserted.");
+        verify.SetAction(async (_, cancellationToken) => await VerifyAsync(await context.GetServicesAsync(cancellationToken), context.Out, context.Error, cancellationToken));
+        var prune = new Command("prune", "Remove the events older than Rampart:Audit:RetentionDays now (the server does it hourly), leaving an anchor so the rest still verifies.");
+        prune.SetAction(async (_, cancellationToken) => await PruneAsync(await context.GetServicesAsync(cancellationToken), context.Out, cancellationToken));
+        return new Command("audit", "The audit log.") { verify, prune };
+    }
+
     public static async Task<int> VerifyAsync(IServiceProvider services, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);

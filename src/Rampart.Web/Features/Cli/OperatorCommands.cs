@@ -136,6 +136,7 @@ internal static class OperatorCommandTree
         root.Add(AccountCommands.Sessions(context));
         root.Add(DatabaseCommands.Db(context));
         root.Add(BackupCommands.Backup(context));
+        root.Add(Audit.AuditCommands.Audit(context));
         root.Add(CompletionCommand.Build());
         return root;
     }
