@@ -9,6 +9,7 @@ using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
 using Rampart.Web.Features.Notes;
 using Rampart.Web.Features.Search;
+using Rampart.Web.Features.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 var command = OperatorCommands.IsCommand(args);
@@ -29,6 +30,7 @@ builder.AddSearch();
 builder.AddAttachments();
 builder.AddRampartPages();
 builder.AddHealth();
+builder.AddTelemetry();
 
 var app = builder.Build();
 
