@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Rampart.Web.Tests.Telemetry;
+
+/// <summary>
+/// Where metrics and traces go: nowhere unless asked (no SDK, no exporter); to the OTLP collector named by
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; to the Prometheus scrape on its own loopback port — never on the public site.
+/// </summary>
+public sealed class TelemetryExportTests
+{
+    private const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static RampartApp PrometheusApp(int port, Action<IServiceCollection>? configureServices = null) => new(new Dictionary<string, string?>
+    {
+        [OtlpEndpoint] = "",
+        ["Rampart:Telemetry:Prometheus:Enabled"] = "true",
+        ["Rampart:Telemetry:Prometheus:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    }, configureServices: configureServices);
+
+    [Fact]
+    public async Task WithoutAnOtlpEndpointOrTheScrapeNoTracerMeterOrExporterIsRegistered()
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?> { [OtlpEndpoint] = "" });
+        _ = app.CreateClient();
+
+        Assert.Null(app.Services.GetService<TracerProvider>());
+        Assert.Null(app.Services.GetService<MeterProvider>());
+        // The app's own counters exist all the same, for any listener.
+        Assert.NotNull(app.Services.GetService<Features.Telemetry.RampartMetrics>());
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointARequestIsTracedThroughAspNetCoreAndEfCoreWithoutItsQueryString()
+    {
+        var spans = new List<Activity>();
+        await using var app = new RampartApp(
+            new Dictionary<string, string?> { [OtlpEndpoint] = $"http://127.0.0.1:{FreeLoopbackPort()}" },
+            configureServices: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        await app.CreateUserAsync("traced-user");
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        await client.LoginAsync("traced-user", "wrong password for the trace");
+        await client.GetAsync("/account/login?returnUrl=%2F&token=query-secret-4471");
+
+        Assert.NotNull(app.Services.GetService<TracerProvider>());
+        List<Activity> finished;
+        lock (spans)
+        {
+            finished = [.. spans];
+        }
+
+        Assert.Contains(finished, s => s.Kind == ActivityKind.Server && s.Source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        Assert.Contains(finished, s => s.Kind == ActivityKind.Client && s.TagObjects.Any(t => t.Key.StartsWith("db.", StringComparison.Ordinal)));
+        var everything = string.Join('\n', finished.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")));
+        Assert.DoesNotContain("query-secret-4471", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong password for the trace", everything, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointTracesAreSentToThatCollector()
+    {
+        using var collector = new TcpListener(IPAddress.Loopback, 0);
+        collector.Start();
+        var port = ((IPEndPoint)collector.LocalEndpoint).Port;
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var connection = await collector.AcceptTcpClientAsync(stop.Token);
+                var stream = connection.GetStream();
+                var buffer = new byte[64 * 1024];
+                var read = await stream.ReadAsync(buffer, stop.Token);
+                var head = Encoding.ASCII.GetString(buffer, 0, read);
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), stop.Token);
+                if (head.StartsWith("POST /v1/traces", StringComparison.Ordinal))
+                {
+                    received.TrySetResult(head);
+                }
+            }
+        });
+
+        await using (var app = new RampartApp(new Dictionary<string, string?>
+        {
+            [OtlpEndpoint] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).GetAsync("/account/login")).StatusCode);
+            var request = await received.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Contains("application/x-protobuf", request, StringComparison.OrdinalIgnoreCase);
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MetricsAreNeverServedOnThePublicSiteWhetherTheScrapeIsOnOrOff(bool scrape)
+    {
+        await using var app = scrape ? PrometheusApp(FreeLoopbackPort()) : new RampartApp(new Dictionary<string, string?> { [OtlpEndpoint] = "" });
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        foreach (var path in new[] { "/metrics", "/metrics/", "/METRICS", "/metrics?format=prometheus", "/api/v1/metrics" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(path)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task TheScrapeOnItsLoopbackPortAnswersWithRampartsCountersAndNoIdentity()
+    {
+        var port = FreeLoopbackPort();
+        await using var app = PrometheusApp(port);
+        var user = await app.CreateUserAsync("scraped-user");
+        var peer = AccountHelpers.NextPeer();
+        await app.CreateBrowserLikeClient(peer).LoginAsync("scraped-user", "a wrong password");
+
+        using var scraper = new HttpClient();
+        var response = await scraper.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("rampart_signin_attempts", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"failed\"", text, StringComparison.Ordinal);
+        Assert.Contains("method=\"password\"", text, StringComparison.Ordinal);
+        Assert.Contains("rampart_password_hash_duration", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("scraped-user", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(user.Id, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(peer, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheScrapeListensOnTheLoopbackAddressOnly()
+    {
+        var port = FreeLoopbackPort();
+        await using var app = PrometheusApp(port);
+        _ = app.CreateClient();
+        using (var loopback = new TcpClient())
+        {
+            await loopback.ConnectAsync(IPAddress.Loopback, port);
+        }
+
+        var others = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            .ToList();
+        Assert.SkipWhen(others.Count == 0, "this machine has no non-loopback IPv4 address to try");
+        foreach (var address in others)
+        {
+            using var outside = new TcpClient();
+            await Assert.ThrowsAsync<SocketException>(() => outside.ConnectAsync(address, port));
+        }
+    }
+}
