@@ -185,7 +185,7 @@ public sealed class SignInService(
         if (user is null)
         {
             VerifyDummyPassword(password);
-            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.Password);
+            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, null, login, "unknown account", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -193,7 +193,7 @@ public sealed class SignInService(
         if (user.IsSwitchedOff || await users.IsLockedOutAsync(user))
         {
             VerifyDummyPassword(password);
-            metrics.SignIn(user.IsSwitchedOff ? SignInOutcomes.Refused : SignInOutcomes.LockedOut, SignInMethods.Password);
+            metrics.SignIn(user.IsSwitchedOff ? SignInOutcomes.Refused : SignInOutcomes.LockedOut, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, SwitchedOffReason(user) ?? "locked out after failed attempts", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -204,13 +204,13 @@ public sealed class SignInService(
         {
             if (await users.CheckPasswordAsync(user, password))
             {
-                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Password);
+                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
                 await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "password reset required" : "email not confirmed", cancellationToken);
                 return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
             }
 
             await users.AccessFailedAsync(user);
-            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.Password);
+            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
             return SignInOutcome.Failed;
         }
 
@@ -220,13 +220,13 @@ public sealed class SignInService(
         {
             if (await users.CheckPasswordAsync(user, password))
             {
-                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Password);
+                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
                 await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password accepted; two-factor required: sign in with a passkey", cancellationToken);
                 return SignInOutcome.UsePasskey;
             }
 
             await users.AccessFailedAsync(user);
-            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.Password);
+            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
             return SignInOutcome.Failed;
         }
 
@@ -239,26 +239,26 @@ public sealed class SignInService(
                 await users.UpdateAsync(user);
             }
 
-            metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Password);
+            metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, remember ? "remember me" : null, cancellationToken);
             return SignInOutcome.Succeeded;
         }
 
         if (result.RequiresTwoFactor)
         {
-            metrics.SignIn(SignInOutcomes.SecondFactorRequired, SignInMethods.Password);
+            metrics.SignIn(SignInOutcomes.SecondFactorRequired, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "password accepted, second factor required", cancellationToken);
             return SignInOutcome.RequiresTwoFactor;
         }
 
         if (result.IsNotAllowed)
         {
-            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Password);
+            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "email not confirmed", cancellationToken);
             return SignInOutcome.EmailNotConfirmed;
         }
 
-        await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.Password);
+        await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
         return SignInOutcome.Failed;
     }
 

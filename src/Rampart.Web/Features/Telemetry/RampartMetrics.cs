@@ -18,7 +18,8 @@ public static class SignInOutcomes
 /// <summary>The fixed words of the <c>method</c> tag of <c>rampart.signin.attempts</c> and <c>rampart.lockouts</c>.</summary>
 public static class SignInMethods
 {
-    public const string Password = "password";
+    /// <summary>The sign-in page's password form (its tag word is <c>password</c>).</summary>
+    public const string PasswordPage = "password";
     public const string Passkey = "passkey";
 
     /// <summary>The API's credential check that issues a token (<c>POST /api/v1/token</c>).</summary>
