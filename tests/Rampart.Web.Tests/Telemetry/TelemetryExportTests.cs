@@ -4,6 +4,8 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Rampart.Testing;
+using OpenTelemetry.Instrumentation.StackExchangeRedis;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -70,6 +72,44 @@ public sealed class TelemetryExportTests
         var everything = string.Join('\n', finished.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")));
         Assert.DoesNotContain("query-secret-4471", everything, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong password for the trace", everything, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithRedisConfiguredItsCommandsAreTracedByNameWithoutKeysOrAccounts()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var spans = new List<Activity>();
+        await using var app = new RampartApp(
+            new Dictionary<string, string?>
+            {
+                [OtlpEndpoint] = $"http://127.0.0.1:{FreeLoopbackPort()}",
+                ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            },
+            configureServices: services =>
+            {
+                services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+                // Profiled commands are drained every 10 s by default; a test need not wait that long.
+                services.Configure<StackExchangeRedisInstrumentationOptions>(options => options.FlushInterval = TimeSpan.FromMilliseconds(100));
+            });
+        await app.CreateUserAsync("redis-traced-user");
+
+        // The sign-in limiter's counters live in Redis: one attempt is a script run there.
+        await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).LoginAsync("redis-traced-user", "a wrong password");
+
+        List<Activity> redisSpans = [];
+        for (var wait = 0; wait < 100 && redisSpans.Count == 0; wait++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            lock (spans)
+            {
+                redisSpans = [.. spans.Where(s => s.Source.Name.Contains("Redis", StringComparison.Ordinal))];
+            }
+        }
+
+        Assert.NotEmpty(redisSpans);
+        var everything = string.Join('\n', redisSpans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")).Append(string.Join(' ', redisSpans.Select(s => s.DisplayName))));
+        Assert.DoesNotContain("rampart:rl:", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("redis-traced-user", everything, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -74,8 +74,9 @@ public static class TelemetryExtensions
                     .AddNpgsql();
                 if (redis)
                 {
-                    // The connection the layer and the caches share, from the container.
-                    tracing.AddRedisInstrumentation();
+                    // The connection the layer and the caches share, from the container. The command name only: a key
+                    // names a limiter and a fingerprint, and values are never a span's business.
+                    tracing.AddRedisInstrumentation(redisTracing => redisTracing.SetVerboseDatabaseStatements = false);
                 }
 
                 tracing.AddOtlpExporter();
