@@ -190,6 +190,22 @@ public sealed class TelemetryExportTests
         Assert.DoesNotContain(peer, text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65536")]
+    public async Task AScrapePortOutsideOneTo65535StopsTheStart(string port)
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?>
+        {
+            [OtlpEndpoint] = "",
+            ["Rampart:Telemetry:Prometheus:Enabled"] = "true",
+            ["Rampart:Telemetry:Prometheus:Port"] = port,
+        });
+
+        var refused = Assert.ThrowsAny<Microsoft.Extensions.Options.OptionsValidationException>(() => app.CreateClient());
+        Assert.Contains("Port", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheScrapeListensOnTheLoopbackAddressOnly()
     {

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -31,6 +33,14 @@ public static class TelemetryExtensions
         var configuration = builder.Configuration;
         var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
         var prometheus = configuration.GetSection(PrometheusOptions.SectionName).Get<PrometheusOptions>() ?? new PrometheusOptions();
+        // The options' own rules, checked now: the listener starts with the meter provider, before options are validated.
+        var invalid = new List<ValidationResult>();
+        if (prometheus.Enabled && !Validator.TryValidateObject(prometheus, new ValidationContext(prometheus), invalid, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(PrometheusOptions.SectionName, typeof(PrometheusOptions),
+                invalid.Select(result => $"{PrometheusOptions.SectionName}:{string.Join(',', result.MemberNames)}: {result.ErrorMessage}"));
+        }
+
         if (!otlp && !prometheus.Enabled)
         {
             return builder;
