@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+using Rampart.Testing;
 using Rampart.Hardening.RateLimiting;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Tests.Telemetry;
@@ -46,6 +50,37 @@ public sealed class RampartMetricsTests
         Assert.Equal(1, signIns.Sum());
         Assert.Equal(1, sessions.Sum());
         signIns.AssertNoIdentity("metric-sam", user.Id);
+    }
+
+    [Fact]
+    public async Task ThePasswordStepOfATwoFactorAccountIsCountedAsSecondFactorRequiredAndTheCodeStepByItsOwnMethod()
+    {
+        // In the middle of a time step, so "now" names one code.
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds((DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30 * 30) + 15));
+        await using var app = new RampartApp(time: time);
+        await app.CreateUserAsync("metric-2fa");
+        var key = await app.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<User>>();
+            var user = (await users.FindByNameAsync("metric-2fa"))!;
+            await users.ResetAuthenticatorKeyAsync(user);
+            await users.SetTwoFactorEnabledAsync(user, true);
+            return (await users.GetAuthenticatorKeyAsync(user))!;
+        });
+        using var signIns = Collect(app, "rampart.signin.attempts");
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        var step = (await client.LoginAsync("metric-2fa", AccountHelpers.Password)).Headers.Location!.OriginalString;
+        Assert.Equal(1, signIns.Sum(("outcome", "second_factor_required"), ("method", "password")));
+
+        await client.SubmitFormAsync(step, new Dictionary<string, string> { ["Input.Code"] = Totp.Code(key, time.GetUtcNow().AddMinutes(-10)) });
+        Assert.Equal(1, signIns.Sum(("outcome", "failed"), ("method", "authenticator")));
+
+        var signedIn = await client.SubmitFormAsync(step, new Dictionary<string, string> { ["Input.Code"] = Totp.Code(key, time.GetUtcNow()) });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal(1, signIns.Sum(("outcome", "succeeded"), ("method", "authenticator")));
+        Assert.Equal(3, signIns.Sum());
+        signIns.AssertNoIdentity("metric-2fa", key);
     }
 
     [Fact]
