@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Rampart.Testing;
 using Rampart.Hardening.RateLimiting;
+using Rampart.Testing;
 using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Sessions;
 
