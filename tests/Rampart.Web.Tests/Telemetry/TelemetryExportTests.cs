@@ -47,79 +47,19 @@ public sealed class TelemetryExportTests
         Assert.NotNull(app.Services.GetService<Features.Telemetry.RampartMetrics>());
     }
 
+    /// <summary>
+    /// One test, one tracer provider: the EF Core instrumentation is a process-wide singleton that stops seeing
+    /// commands once an earlier provider in the same process was disposed (a test-host artefact; a real process has
+    /// one provider), so every trace assertion shares this app.
+    /// </summary>
     [Fact]
-    public async Task WithAnOtlpEndpointARequestIsTracedThroughAspNetCoreAndEfCoreWithoutItsQueryString()
-    {
-        var spans = new List<Activity>();
-        await using var app = new RampartApp(
-            new Dictionary<string, string?> { [OtlpEndpoint] = $"http://127.0.0.1:{FreeLoopbackPort()}" },
-            configureServices: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
-        await app.CreateUserAsync("traced-user");
-        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
-
-        await client.LoginAsync("traced-user", "wrong password for the trace");
-        await client.GetAsync("/account/login?returnUrl=%2F&token=query-secret-4471");
-
-        Assert.NotNull(app.Services.GetService<TracerProvider>());
-        List<Activity> finished;
-        lock (spans)
-        {
-            finished = [.. spans];
-        }
-
-        Assert.Contains(finished, s => s.Kind == ActivityKind.Server && s.Source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
-        Assert.Contains(finished, s => s.Kind == ActivityKind.Client && s.TagObjects.Any(t => t.Key.StartsWith("db.", StringComparison.Ordinal)));
-        var everything = string.Join('\n', finished.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")));
-        Assert.DoesNotContain("query-secret-4471", everything, StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong password for the trace", everything, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task WithRedisConfiguredItsCommandsAreTracedByNameWithoutKeysOrAccounts()
-    {
-        await using var redis = await RedisServer.StartAsync();
-        var spans = new List<Activity>();
-        await using var app = new RampartApp(
-            new Dictionary<string, string?>
-            {
-                [OtlpEndpoint] = $"http://127.0.0.1:{FreeLoopbackPort()}",
-                ["ConnectionStrings:Redis"] = redis.ConnectionString,
-            },
-            configureServices: services =>
-            {
-                services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
-                // Profiled commands are drained every 10 s by default; a test need not wait that long.
-                services.Configure<StackExchangeRedisInstrumentationOptions>(options => options.FlushInterval = TimeSpan.FromMilliseconds(100));
-            });
-        await app.CreateUserAsync("redis-traced-user");
-
-        // The sign-in limiter's counters live in Redis: one attempt is a script run there.
-        await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).LoginAsync("redis-traced-user", "a wrong password");
-
-        List<Activity> redisSpans = [];
-        for (var wait = 0; wait < 100 && redisSpans.Count == 0; wait++)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-            lock (spans)
-            {
-                redisSpans = [.. spans.Where(s => s.Source.Name.Contains("Redis", StringComparison.Ordinal))];
-            }
-        }
-
-        Assert.NotEmpty(redisSpans);
-        var everything = string.Join('\n', redisSpans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")).Append(string.Join(' ', redisSpans.Select(s => s.DisplayName))));
-        Assert.DoesNotContain("rampart:rl:", everything, StringComparison.Ordinal);
-        Assert.DoesNotContain("redis-traced-user", everything, StringComparison.OrdinalIgnoreCase);
-    }
-
-    [Fact]
-    public async Task WithAnOtlpEndpointTracesAreSentToThatCollector()
+    public async Task WithAnOtlpEndpointRequestsAreTracedWithoutSecretsAndSentToThatCollector()
     {
         using var collector = new TcpListener(IPAddress.Loopback, 0);
         collector.Start();
         var port = ((IPEndPoint)collector.LocalEndpoint).Port;
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var serving = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -137,20 +77,69 @@ public sealed class TelemetryExportTests
             }
         });
 
-        await using (var app = new RampartApp(new Dictionary<string, string?>
+        // Redis is traced when it is configured; without redis-server here (and not under CI) that part is left out.
+        await using var redis = File.Exists("/usr/bin/redis-server") || Environment.GetEnvironmentVariable("CI") == "true" ? await RedisServer.StartAsync() : null;
+        var settings = new Dictionary<string, string?>
         {
             [OtlpEndpoint] = $"http://127.0.0.1:{port}",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+        };
+        if (redis is not null)
+        {
+            settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+        }
+
+        var spans = new List<Activity>();
+        await using (var app = new RampartApp(settings, configureServices: services =>
+        {
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+            // Profiled Redis commands are drained every 10 s by default; a test need not wait that long.
+            services.Configure<StackExchangeRedisInstrumentationOptions>(options => options.FlushInterval = TimeSpan.FromMilliseconds(100));
         }))
         {
-            Assert.Equal(HttpStatusCode.OK, (await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).GetAsync("/account/login")).StatusCode);
+            await app.CreateUserAsync("traced-user");
+            var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+            // A sign-in reads the database and, with Redis, runs the limiter's script there.
+            await client.LoginAsync("traced-user", "wrong password for the trace");
+            await client.GetAsync("/account/login?returnUrl=%2F&token=query-secret-4471");
+            Assert.NotNull(app.Services.GetService<TracerProvider>());
+
+            var finished = await SpansAsync(spans, redis is null ? _ => true : s => s.Source.Name.Contains("Redis", StringComparison.Ordinal));
+            Assert.Contains(finished, s => s.Kind == ActivityKind.Server && s.Source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+            Assert.Contains(finished, s => s.Kind == ActivityKind.Client && s.TagObjects.Any(t => t.Key.StartsWith("db.", StringComparison.Ordinal)));
+            var everything = string.Join('\n', finished.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")).Concat(finished.Select(s => s.DisplayName)));
+            Assert.DoesNotContain("query-secret-4471", everything, StringComparison.Ordinal);
+            Assert.DoesNotContain("wrong password for the trace", everything, StringComparison.Ordinal);
+            Assert.DoesNotContain("traced-user", everything, StringComparison.OrdinalIgnoreCase);
+            // A Redis span names the command only: never a key (which names a limiter and a fingerprint).
+            Assert.DoesNotContain("rampart:rl:", everything, StringComparison.Ordinal);
+
+            // The same spans went to the collector the endpoint names, by OTLP.
             var request = await received.Task.WaitAsync(TimeSpan.FromSeconds(20));
             Assert.Contains("application/x-protobuf", request, StringComparison.OrdinalIgnoreCase);
         }
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+    }
+
+    /// <summary>The finished spans, once one matching <paramref name="awaited"/> is among them (at most 10 s).</summary>
+    private static async Task<List<Activity>> SpansAsync(List<Activity> spans, Func<Activity, bool> awaited)
+    {
+        for (var wait = 0; ; wait++)
+        {
+            lock (spans)
+            {
+                if (spans.Any(awaited) || wait == 100)
+                {
+                    Assert.Contains(spans, s => awaited(s));
+                    return [.. spans];
+                }
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     [Theory]
