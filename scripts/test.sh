@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rampart's test command (README): on a machine with only the .NET SDK it installs what the tests
-# need, builds with the analyzers, checks formatting, runs every test project (the web tests twice: on
+# need, builds with the analyzers, writes the CycloneDX SBOM (artifacts/sbom.cdx.json), checks formatting, runs every test project (the web tests twice: on
 # SQLite, then on a throwaway PostgreSQL it starts and stops itself), then starts the app
 # for real (Kestrel, self-signed HTTPS) and checks it from outside: the redirect, the headers, and
 # the MDN HTTP Observatory grade. Ends with one line: "N passed, N failed, N skipped".
@@ -40,6 +40,24 @@ else
   grep -E 'error' "$LOG_DIR/build.log" | sort -u | head -40
   fail "build with analyzers and warnings as errors"
   finish
+fi
+
+echo "== SBOM (CycloneDX JSON of src/Rampart.Web and its project references)"
+# From the packages the build just restored (--disable-package-restore): NuGet's local cache is all it reads. No GitHub
+# license lookups: only --enable-github-licenses turns them on, and the token variables it would use are unset here.
+ARTIFACTS_DIR=${ARTIFACTS_DIR:-$ROOT/artifacts}
+SBOM="$ARTIFACTS_DIR/sbom.cdx.json"
+mkdir -p "$ARTIFACTS_DIR" && rm -f "$SBOM"
+if dotnet tool restore >"$LOG_DIR/sbom.log" 2>&1 \
+   && env -u CYCLONEDX_GITHUB_USERNAME -u CYCLONEDX_GITHUB_TOKEN -u CYCLONEDX_GITHUB_BEARER_TOKEN -u GITHUB_TOKEN \
+      dotnet tool run dotnet-CycloneDX src/Rampart.Web/Rampart.Web.csproj --output "$ARTIFACTS_DIR" --filename sbom.cdx.json \
+        --output-format Json --recursive --include-project-references --disable-package-restore --set-name Rampart \
+        >>"$LOG_DIR/sbom.log" 2>&1 \
+   && grep -q '"bomFormat": *"CycloneDX"' "$SBOM" && grep -q '"purl": *"pkg:nuget/' "$SBOM"; then
+  pass "CycloneDX SBOM: ${SBOM#"$ROOT"/} ($(grep -c '"purl": *"pkg:nuget/' "$SBOM") NuGet components)"
+else
+  tail -20 "$LOG_DIR/sbom.log"
+  fail "CycloneDX SBOM (dotnet tool run dotnet-CycloneDX)"
 fi
 
 if dotnet format Rampart.slnx --verify-no-changes --no-restore >"$LOG_DIR/format.log" 2>&1; then

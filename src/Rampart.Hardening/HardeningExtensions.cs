@@ -80,6 +80,7 @@ public static class RampartHardeningExtensions
         services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = ErrorResponses.TraceIdOf(context.HttpContext));
         services.AddSingleton<SecurityEvents>();
+        services.TryAddSingleton<HardeningMetrics>();
         services.AddSingleton<FormValidationEvents>();
         services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(mvc => mvc.Filters.AddService<FormValidationEvents>());
         services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();

@@ -9,6 +9,7 @@ using Rampart.Web.Features.Home;
 using Rampart.Web.Features.Mail;
 using Rampart.Web.Features.Notes;
 using Rampart.Web.Features.Search;
+using Rampart.Web.Features.Telemetry;
 
 // Decided once, here: settings only (--urls …, --Rampart:DataDirectory=…) start the server; anything else is an
 // operator command, which runs or exits 2 with its usage, and never starts a server.
@@ -39,6 +40,7 @@ static WebApplication Build(WebApplicationBuilder builder)
     builder.AddAttachments();
     builder.AddRampartPages();
     builder.AddHealth();
+    builder.AddTelemetry();
 
     var app = builder.Build();
 

@@ -5,14 +5,17 @@ namespace Rampart.Hardening.Tests;
 
 public sealed class LoggingTests
 {
-    [Fact]
-    public async Task PasswordsTokensCookiesAndAuthorizationHeadersAreNeverLogged()
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public async Task PasswordsTokensCookiesAndAuthorizationHeadersAreNeverLogged(string format)
     {
         const string Password = "correct-horse-battery-staple-7731";
         const string Bearer = "rp_pat_4Xq9mZ2vLw8TTokenValue";
         const string CookieValue = "SessionCookieValue-93f1a7";
         const string ResetToken = "reset-token-in-query-5519";
-        await using var host = await TestHost.StartAsync(new TestEndpoints().Map);
+        await using var host = await TestHost.StartAsync(new TestEndpoints().Map,
+            new Dictionary<string, string?> { [RampartHardeningExtensions.LogFormatKey] = format, ["Logging:Console:FormatterName"] = "simple" });
         var client = host.CreateClient();
 
         var login = Http.Json(HttpMethod.Post, "/api/token", new { userName = "erin", password = Password });
@@ -41,6 +44,55 @@ public sealed class LoggingTests
         Assert.DoesNotContain(ResetToken, everything, StringComparison.Ordinal);
         // The request log is there, structured, with the path but not the query.
         Assert.Contains(records, r => r.Message.StartsWith("POST /api/token", StringComparison.Ordinal));
+
+        // And as the console writes them: through the formatter the layer chose for this format.
+        var written = ConsoleOutput(host, format);
+        Assert.Contains("POST /api/token", written, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, written, StringComparison.Ordinal);
+        Assert.DoesNotContain(Bearer, written, StringComparison.Ordinal);
+        Assert.DoesNotContain(CookieValue, written, StringComparison.Ordinal);
+        Assert.DoesNotContain(ResetToken, written, StringComparison.Ordinal);
+        if (format == "json")
+        {
+            foreach (var line in written.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                using var json = JsonDocument.Parse(line);
+                Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", json.RootElement.GetProperty("Timestamp").GetString());
+            }
+        }
+    }
+
+    /// <summary>Every captured record written by the console formatter the host configured, with its scopes.</summary>
+    private static string ConsoleOutput(TestHost host, string format)
+    {
+        var services = host.App.Services;
+        var name = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>(services).CurrentValue.FormatterName;
+        Assert.Equal(format == "json" ? Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Json : Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple, name);
+        var formatter = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Logging.Console.ConsoleFormatter>(services).Single(f => f.Name == name);
+        using var output = new StringWriter();
+        foreach (var record in host.Logs.GetSnapshot())
+        {
+            var state = record.StructuredState?.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)).ToList() ?? [];
+            formatter.Write(
+                new Microsoft.Extensions.Logging.Abstractions.LogEntry<List<KeyValuePair<string, object?>>>(record.Level, record.Category ?? "", record.Id, state, record.Exception, (_, _) => record.Message),
+                new RecordedScopes(record.Scopes),
+                output);
+        }
+
+        return output.ToString();
+    }
+
+    private sealed class RecordedScopes(IReadOnlyList<object?> scopes) : Microsoft.Extensions.Logging.IExternalScopeProvider
+    {
+        public void ForEachScope<TState>(Action<object?, TState> callback, TState state)
+        {
+            foreach (var scope in scopes)
+            {
+                callback(scope, state);
+            }
+        }
+
+        public IDisposable Push(object? state) => throw new NotSupportedException();
     }
 
     private static Microsoft.AspNetCore.Builder.WebApplication AppWithLogFormat(string? format)

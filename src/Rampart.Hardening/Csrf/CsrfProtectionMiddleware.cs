@@ -29,6 +29,7 @@ internal sealed class CsrfProtectionMiddleware(
     IAntiforgery antiforgery,
     ErrorResponses errors,
     SecurityEvents events,
+    HardeningMetrics metrics,
     PublicOrigin origin,
     IOptions<RampartHardeningOptions> options)
 {
@@ -42,6 +43,7 @@ internal sealed class CsrfProtectionMiddleware(
 
         if (!IsSameOriginOrTrusted(context.Request, origin.Value, options.Value.Csrf.TrustedOrigins))
         {
+            metrics.CsrfRejected("cross-origin");
             await events.RecordAsync(context, SecurityEventKind.CsrfRejected, "cross-origin request");
             await errors.WriteAsync(context, StatusCodes.Status403Forbidden,
                 "This request came from another site, so it was refused. Open the page on this site and try again.");
@@ -61,6 +63,7 @@ internal sealed class CsrfProtectionMiddleware(
 
         if (!valid)
         {
+            metrics.CsrfRejected("token");
             await events.RecordAsync(context, SecurityEventKind.CsrfRejected, "missing or invalid antiforgery token");
             await errors.WriteAsync(context, StatusCodes.Status400BadRequest,
                 "This form has expired or did not come from this site. Go back, reload the page and try again.");

@@ -19,6 +19,7 @@ public static class PasswordSecurityExtensions
         var services = builder.Services;
         services.AddOptions<PasswordSecurityOptions>().BindConfiguration(PasswordSecurityOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PasswordSecurityOptions>, PasswordSecurityOptionsValidator>();
+        services.TryAddSingleton<Rampart.Hardening.Diagnostics.HardeningMetrics>();
         services.Replace(ServiceDescriptor.Scoped(typeof(IPasswordHasher<>).MakeGenericType(builder.UserType), typeof(Argon2idPasswordHasher<>).MakeGenericType(builder.UserType)));
 
         // Identity's own validator enforces composition rules NIST advises against; ours replaces it.

@@ -13,6 +13,9 @@ namespace Rampart.Hardening.RateLimiting;
 /// </summary>
 public sealed class AccountAttemptLimiter
 {
+    /// <summary>The limiter's name: its counters' key prefix and its <c>policy</c> tag on <c>rampart.ratelimit.rejected</c>.</summary>
+    internal const string Name = "auth-account";
+
     private readonly PartitionedRateLimiter<string> _counters;
 
     /// <summary>Creates the limiter over the configured counter store (this process, or one every instance shares).</summary>
@@ -21,7 +24,7 @@ public sealed class AccountAttemptLimiter
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         var limits = options.Value.RateLimits;
-        _counters = store.CreateFixedWindow("auth-account", limits.AuthPerAccount, TimeSpan.FromSeconds(limits.AuthWindowSeconds), RateLimitOutagePolicy.FailClosed);
+        _counters = store.CreateFixedWindow(Name, limits.AuthPerAccount, TimeSpan.FromSeconds(limits.AuthWindowSeconds), RateLimitOutagePolicy.FailClosed);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed class TooManyAttemptsMiddleware(RequestDelegate next)
         }
         catch (TooManyAttemptsException e) when (!context.Response.HasStarted)
         {
-            await RampartRateLimits.WriteRejectionAsync(context, e.RetryAfter);
+            await RampartRateLimits.WriteRejectionAsync(context, AccountAttemptLimiter.Name, e.RetryAfter);
         }
     }
 }
@@ -31,6 +31,8 @@ internal sealed class TooManyAttemptsMiddleware(RequestDelegate next)
 /// </summary>
 internal sealed class CredentialRateLimitMiddleware : IDisposable
 {
+    internal const string PerCredentialName = "api-credential";
+
     private readonly RequestDelegate _next;
     private readonly PartitionedRateLimiter<string> _perCredential;
 
@@ -38,7 +40,7 @@ internal sealed class CredentialRateLimitMiddleware : IDisposable
     {
         _next = next;
         var limits = options.Value.RateLimits;
-        _perCredential = store.CreateFixedWindow("api-credential", limits.ApiPerCredential, TimeSpan.FromSeconds(limits.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen);
+        _perCredential = store.CreateFixedWindow(PerCredentialName, limits.ApiPerCredential, TimeSpan.FromSeconds(limits.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -51,7 +53,7 @@ internal sealed class CredentialRateLimitMiddleware : IDisposable
                 using var lease = await _perCredential.AcquireAsync(ClientKeys.Fingerprint(id), 1, context.RequestAborted);
                 if (!lease.IsAcquired)
                 {
-                    await RampartRateLimits.WriteRejectionAsync(context, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+                    await RampartRateLimits.WriteRejectionAsync(context, PerCredentialName, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
                     return;
                 }
             }
@@ -71,6 +73,8 @@ internal sealed class CredentialRateLimitMiddleware : IDisposable
 /// </summary>
 internal sealed class AccountWriteLimitMiddleware : IDisposable
 {
+    internal const string WritesPerAccountName = "writes-account";
+
     private readonly RequestDelegate _next;
     private readonly PartitionedRateLimiter<string> _writesPerAccount;
 
@@ -78,7 +82,7 @@ internal sealed class AccountWriteLimitMiddleware : IDisposable
     {
         _next = next;
         var limits = options.Value.RateLimits;
-        _writesPerAccount = store.CreateFixedWindow("writes-account", limits.WritesPerAccount, TimeSpan.FromSeconds(limits.WritesWindowSeconds), RateLimitOutagePolicy.FailOpen);
+        _writesPerAccount = store.CreateFixedWindow(WritesPerAccountName, limits.WritesPerAccount, TimeSpan.FromSeconds(limits.WritesWindowSeconds), RateLimitOutagePolicy.FailOpen);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -90,7 +94,7 @@ internal sealed class AccountWriteLimitMiddleware : IDisposable
             using var lease = await _writesPerAccount.AcquireAsync(ClientKeys.Fingerprint("account:" + account), 1, context.RequestAborted);
             if (!lease.IsAcquired)
             {
-                await RampartRateLimits.WriteRejectionAsync(context, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+                await RampartRateLimits.WriteRejectionAsync(context, WritesPerAccountName, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
                 return;
             }
         }

@@ -59,19 +59,23 @@ public static class RampartRateLimits
             store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen), unsafeOnly: false));
 
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        limiter.OnRejected = (rejected, _) => WriteRejectionAsync(rejected.HttpContext,
-            rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+        // A window (the per-address half of a policy) says when it opens again; the global concurrency limit does not.
+        limiter.OnRejected = (rejected, _) => rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
+            ? WriteRejectionAsync(rejected.HttpContext, PolicyOf(rejected.HttpContext.GetEndpoint()) + "-ip", wait)
+            : WriteRejectionAsync(rejected.HttpContext, "global", null);
     }
 
     /// <summary>
     /// The one answer to a request over any limit: 429, <c>Retry-After</c> in whole seconds, a security
-    /// event, and the error body (problem+json or the HTML page).
+    /// event, the <c>rampart.ratelimit.rejected</c> count for <paramref name="policy"/> (the limiter's fixed
+    /// name), and the error body (problem+json or the HTML page).
     /// </summary>
-    internal static async ValueTask WriteRejectionAsync(HttpContext context, TimeSpan? wait)
+    internal static async ValueTask WriteRejectionAsync(HttpContext context, string policy, TimeSpan? wait)
     {
         var retryAfter = wait is { } w ? Math.Max(1, (int)Math.Ceiling(w.TotalSeconds)) : 1;
         context.Response.Headers[HeaderNames.RetryAfter] = retryAfter.ToString(CultureInfo.InvariantCulture);
         var services = context.RequestServices;
+        services.GetRequiredService<HardeningMetrics>().RateLimited(policy);
         await services.GetRequiredService<SecurityEvents>().RecordAsync(context, SecurityEventKind.RateLimited, "rate limit reached");
         await services.GetRequiredService<ErrorResponses>().WriteAsync(context, StatusCodes.Status429TooManyRequests,
             $"Too many requests in a short time. Try again in {retryAfter} second{(retryAfter == 1 ? "" : "s")}.");

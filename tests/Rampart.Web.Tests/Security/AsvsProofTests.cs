@@ -1008,6 +1008,7 @@ public sealed partial class AsvsProofTests
             "ConnectionStrings:Rampart", "Rampart:Database:Provider", "ConnectionStrings:Redis",
             SmtpOptions.SectionName + ":Host", RampartHardeningOptions.SectionName + ":ForwardedHeaders:KnownProxies",
             RampartHardeningOptions.SectionName + ":ForwardedHeaders:KnownNetworks", "Rampart:PublicOrigin",
+            Features.Telemetry.TelemetryExtensions.OtlpEndpointKey, Features.Telemetry.PrometheusOptions.SectionName + ":Enabled",
         ];
         var missing = keys.Where(key => !table.Any(line => line.StartsWith("| `" + key, StringComparison.Ordinal) || line.Contains(" `" + key + "`", StringComparison.Ordinal) || line.Contains("`" + key + "` /", StringComparison.Ordinal))).ToList();
         Assert.Empty(missing);

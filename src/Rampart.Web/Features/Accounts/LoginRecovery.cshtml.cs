@@ -5,12 +5,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Telemetry;
 
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
 [FreshSessionOnSignIn]
-public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
+public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit, RampartMetrics metrics) : PageModel
 {
     [BindProperty]
     public RecoveryInput Input { get; set; } = new();
@@ -38,11 +39,12 @@ public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService
         var result = await signIn.TwoFactorRecoveryCodeSignInAsync(Input.Code.Trim());
         if (result.Succeeded)
         {
+            metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Recovery);
             await audit.RecordAsync(AuditKinds.RecoveryCodeUsed, user.Id, user.UserName);
             return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
         }
 
-        await signInService.RecordFailedAttemptAsync(user, "wrong recovery code");
+        await signInService.RecordFailedAttemptAsync(user, "wrong recovery code", SignInMethods.Recovery);
         ModelState.AddModelError("", "That recovery code is not right or was used already.");
         return Page();
     }

@@ -5,12 +5,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Telemetry;
 
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
 [FreshSessionOnSignIn]
-public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit) : PageModel
+public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit, RampartMetrics metrics) : PageModel
 {
     [BindProperty]
     public CodeInput Input { get; set; } = new();
@@ -41,11 +42,12 @@ public sealed class LoginTwoFactorModel(SignInManager<User> signIn, SignInServic
         var result = await signIn.TwoFactorAuthenticatorSignInAsync(Input.Code, RememberMe, Input.RememberMachine);
         if (result.Succeeded)
         {
+            metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Authenticator);
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "authenticator code");
             return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
         }
 
-        await signInService.RecordFailedAttemptAsync(user, "wrong authenticator code");
+        await signInService.RecordFailedAttemptAsync(user, "wrong authenticator code", SignInMethods.Authenticator);
         ModelState.AddModelError("", "That code is not right, or the account is locked for a while. Codes change every 30 seconds.");
         return Page();
     }

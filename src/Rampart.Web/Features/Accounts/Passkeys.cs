@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Rampart.Hardening;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Telemetry;
 
 namespace Rampart.Web.Features.Accounts;
 
@@ -38,7 +39,8 @@ public sealed partial class PasskeyService(
     AuditLog audit,
     TimeProvider time,
     Caching.CacheInvalidation invalidation,
-    ILogger<PasskeyService> logger)
+    ILogger<PasskeyService> logger,
+    RampartMetrics metrics)
 {
     /// <summary>Most passkeys one account may hold.</summary>
     public const int MaxPerAccount = 20;
@@ -85,6 +87,7 @@ public sealed partial class PasskeyService(
         var assertion = await AssertAsync(credentialJson);
         if (assertion is null)
         {
+            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.Passkey);
             await audit.RecordAsync(AuditKinds.LoginFailed, null, null, "passkey: assertion refused", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -96,6 +99,7 @@ public sealed partial class PasskeyService(
             : null;
         if (refusal is not null)
         {
+            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Passkey);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "passkey: " + refusal, cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -103,12 +107,14 @@ public sealed partial class PasskeyService(
         // Only the holder of the passkey gets here, so the account may say why it cannot sign in yet.
         if (user.MustResetPassword || !user.EmailConfirmed)
         {
+            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Passkey);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "passkey: password reset required" : "passkey: email not confirmed", cancellationToken);
             return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
         }
 
         if (!await SpendAsync(user, credentialJson!, cancellationToken))
         {
+            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.Passkey);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "passkey: assertion replayed", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -116,6 +122,7 @@ public sealed partial class PasskeyService(
         // The new signature counter and flags; Identity refuses a counter that went backwards.
         if (!(await users.AddOrUpdatePasskeyAsync(user, passkey)).Succeeded)
         {
+            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.Passkey);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "passkey: could not be updated", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -125,6 +132,7 @@ public sealed partial class PasskeyService(
         // an account out by guessing its password cannot keep its owner out (ASVS V6.1.1). Success clears the count.
         await users.ResetAccessFailedCountAsync(user);
         await signIn.SignInWithClaimsAsync(user, remember, [new Claim("amr", MultiFactorMethod), new Claim(ClaimTypes.AuthenticationMethod, "passkey")]);
+        metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Passkey);
         await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, remember ? "passkey, remember me" : "passkey", cancellationToken);
         return SignInOutcome.Succeeded;
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Telemetry;
 
 namespace Rampart.Web.Features.Accounts;
 
@@ -38,7 +39,8 @@ public sealed class SignInService(
     ILookupNormalizer normalizer,
     AccountAttemptLimiter attempts,
     AuditLog audit,
-    TwoFactorRequirement twoFactor)
+    TwoFactorRequirement twoFactor,
+    RampartMetrics metrics)
 {
     /// <summary>The one message for every failed sign-in, whatever the cause.</summary>
     public const string FailureMessage = "Wrong user name or password, or the account is locked for a while. Try again later, or reset your password.";
@@ -166,7 +168,7 @@ public sealed class SignInService(
         }
 
         await users.AccessFailedAsync(user);
-        await RecordFailedAttemptAsync(user, "wrong current password");
+        await RecordFailedAttemptAsync(user, "wrong current password", SignInMethods.Reauthentication);
         return false;
     }
 
@@ -183,6 +185,7 @@ public sealed class SignInService(
         if (user is null)
         {
             VerifyDummyPassword(password);
+            metrics.SignIn(SignInOutcomes.Failed, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, null, login, "unknown account", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -190,6 +193,7 @@ public sealed class SignInService(
         if (user.IsSwitchedOff || await users.IsLockedOutAsync(user))
         {
             VerifyDummyPassword(password);
+            metrics.SignIn(user.IsSwitchedOff ? SignInOutcomes.Refused : SignInOutcomes.LockedOut, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, SwitchedOffReason(user) ?? "locked out after failed attempts", cancellationToken);
             return SignInOutcome.Failed;
         }
@@ -200,12 +204,13 @@ public sealed class SignInService(
         {
             if (await users.CheckPasswordAsync(user, password))
             {
+                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
                 await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "password reset required" : "email not confirmed", cancellationToken);
                 return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
             }
 
             await users.AccessFailedAsync(user);
-            await RecordFailedAttemptAsync(user, "wrong password");
+            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
             return SignInOutcome.Failed;
         }
 
@@ -215,12 +220,13 @@ public sealed class SignInService(
         {
             if (await users.CheckPasswordAsync(user, password))
             {
+                metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
                 await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "password accepted; two-factor required: sign in with a passkey", cancellationToken);
                 return SignInOutcome.UsePasskey;
             }
 
             await users.AccessFailedAsync(user);
-            await RecordFailedAttemptAsync(user, "wrong password");
+            await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
             return SignInOutcome.Failed;
         }
 
@@ -233,23 +239,26 @@ public sealed class SignInService(
                 await users.UpdateAsync(user);
             }
 
+            metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, remember ? "remember me" : null, cancellationToken);
             return SignInOutcome.Succeeded;
         }
 
         if (result.RequiresTwoFactor)
         {
+            metrics.SignIn(SignInOutcomes.SecondFactorRequired, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "password accepted, second factor required", cancellationToken);
             return SignInOutcome.RequiresTwoFactor;
         }
 
         if (result.IsNotAllowed)
         {
+            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "email not confirmed", cancellationToken);
             return SignInOutcome.EmailNotConfirmed;
         }
 
-        await RecordFailedAttemptAsync(user, "wrong password");
+        await RecordFailedAttemptAsync(user, "wrong password", SignInMethods.PasswordPage);
         return SignInOutcome.Failed;
     }
 
@@ -265,6 +274,7 @@ public sealed class SignInService(
         if (user is null || user.IsSwitchedOff || user.MustResetPassword || await users.IsLockedOutAsync(user) || !user.EmailConfirmed)
         {
             VerifyDummyPassword(password);
+            metrics.SignIn(user is null ? SignInOutcomes.Failed : await users.IsLockedOutAsync(user) ? SignInOutcomes.LockedOut : SignInOutcomes.Refused, SignInMethods.Token);
             await audit.RecordAsync(AuditKinds.LoginFailed, user?.Id, user?.UserName ?? login, "API token: account cannot sign in", cancellationToken);
             return new CredentialCheck(null);
         }
@@ -272,7 +282,7 @@ public sealed class SignInService(
         if (!await users.CheckPasswordAsync(user, password))
         {
             await users.AccessFailedAsync(user);
-            await RecordFailedAttemptAsync(user, "API token: wrong password");
+            await RecordFailedAttemptAsync(user, "API token: wrong password", SignInMethods.Token);
             return new CredentialCheck(null);
         }
 
@@ -281,13 +291,14 @@ public sealed class SignInService(
             if (string.IsNullOrWhiteSpace(code) || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
             {
                 await users.AccessFailedAsync(user);
-                await RecordFailedAttemptAsync(user, "API token: missing, wrong or used one-time code");
+                await RecordFailedAttemptAsync(user, "API token: missing, wrong or used one-time code", SignInMethods.Token);
                 return new CredentialCheck(null);
             }
         }
         else if (await twoFactor.CoveredStateAsync(user.Id, cancellationToken) is { } covered)
         {
             // The password was right: the holder may be told why no token comes back.
+            metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Token);
             await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "API token: two-factor required", cancellationToken);
             return new CredentialCheck(null, covered.Passkey
                 ? "Two-factor is required and this account's second factor is a passkey: create a token at /account/manage/tokens."
@@ -295,21 +306,25 @@ public sealed class SignInService(
         }
 
         await users.ResetAccessFailedCountAsync(user);
+        metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Token);
         await audit.RecordAsync(AuditKinds.LoginSucceeded, user.Id, user.UserName, "API token issued", cancellationToken);
         return new CredentialCheck(user);
     }
 
 
     /// <summary>
-    /// Audits a failed attempt that has been counted (<see cref="RampartUserManager.AccessFailedAsync"/>) on an
-    /// account that was not locked out before it, and the lockout it started, if it did.
+    /// Audits and counts a failed attempt that has been counted (<see cref="RampartUserManager.AccessFailedAsync"/>)
+    /// on an account that was not locked out before it, and the lockout it started, if it did.
+    /// <paramref name="method"/> is one of <see cref="SignInMethods"/>.
     /// </summary>
-    public async Task RecordFailedAttemptAsync(User user, string what)
+    public async Task RecordFailedAttemptAsync(User user, string what, string method)
     {
         ArgumentNullException.ThrowIfNull(user);
+        metrics.SignIn(SignInOutcomes.Failed, method);
         await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, what);
         if (await users.IsLockedOutAsync(user) && user.LockoutEnd is { } until)
         {
+            metrics.LockedOut(method);
             await audit.RecordAsync(AuditKinds.LockedOut, user.Id, user.UserName, $"locked until {until:u} after failed attempts");
         }
     }

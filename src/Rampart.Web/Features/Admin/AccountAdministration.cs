@@ -62,7 +62,8 @@ public sealed partial class AccountAdministration(
     AccountMail mail,
     AuditLog audit,
     TimeProvider time,
-    Caching.CacheInvalidation invalidation)
+    Caching.CacheInvalidation invalidation,
+    Telemetry.RampartMetrics metrics)
 {
     public async Task<List<string>> ValidateNewAccountAsync(string userName, string email, string password)
     {
@@ -339,6 +340,7 @@ public sealed partial class AccountAdministration(
     public async Task<int> RevokeEverySessionAsync(string by, string? keepSessionId, CancellationToken cancellationToken)
     {
         var ended = await db.Sessions.Where(s => keepSessionId == null || s.PublicId != keepSessionId).ExecuteDeleteAsync(cancellationToken);
+        metrics.SessionsRevoked(ended, "everyone");
         await audit.RecordAsync(AuditKinds.EverySessionRevoked, null, null, $"{ended} session(s) of every account ended by {by}", cancellationToken);
         return ended;
     }

@@ -24,12 +24,32 @@ public enum UploadOutcome
 /// an attachment is readable by those who may read its note and changed by those who may write it;
 /// anything else is not found.
 /// </summary>
-public sealed class AttachmentService(RampartDbContext db, IAttachmentStore store, IOptions<AttachmentOptions> options, TimeProvider time)
+public sealed class AttachmentService(RampartDbContext db, IAttachmentStore store, IOptions<AttachmentOptions> options, TimeProvider time, Telemetry.RampartMetrics metrics)
 {
     public AttachmentOptions Options => options.Value;
 
-    /// <summary>Stores <paramref name="content"/> on a note the user may write, if its type is allowed and it fits.</summary>
+    /// <summary>
+    /// Stores <paramref name="content"/> on a note the user may write, if its type is allowed and it fits. Every
+    /// refusal is decided below and counted here, once (<c>rampart.uploads.refused</c>, by reason).
+    /// </summary>
     public async Task<(UploadOutcome Outcome, AttachmentDto? Attachment)> AddAsync(string userId, string noteId, string? fileName, Stream content, CancellationToken cancellationToken)
+    {
+        var added = await AddCoreAsync(userId, noteId, fileName, content, cancellationToken);
+        if (added.Outcome is not (UploadOutcome.Done or UploadOutcome.NotFound))
+        {
+            metrics.UploadRefused(added.Outcome switch
+            {
+                UploadOutcome.TooLarge => "too_large",
+                UploadOutcome.TypeNotAllowed => "type",
+                UploadOutcome.TooMany => "too_many",
+                _ => "quota",
+            });
+        }
+
+        return added;
+    }
+
+    private async Task<(UploadOutcome Outcome, AttachmentDto? Attachment)> AddCoreAsync(string userId, string noteId, string? fileName, Stream content, CancellationToken cancellationToken)
     {
         if (!await db.Writable(userId).AnyAsync(n => n.Id == noteId, cancellationToken))
         {

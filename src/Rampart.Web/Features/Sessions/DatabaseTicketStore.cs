@@ -14,7 +14,7 @@ namespace Rampart.Web.Features.Sessions;
 /// disabled account or an administrator's revoke delete rows, and the next request with that
 /// cookie finds nothing. Idle and absolute timeouts are enforced here, on every request.
 /// </summary>
-internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection, TimeProvider time, IOptions<SessionLifetimeOptions> options) : ITicketStore
+internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection, TimeProvider time, IOptions<SessionLifetimeOptions> options, Telemetry.RampartMetrics metrics) : ITicketStore
 {
     /// <summary>Claim carrying the session's public id, so pages can tell "this session" apart.</summary>
     public const string SessionClaim = "rampart:session";
@@ -58,6 +58,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
             IpAddress = httpContext.Connection.RemoteIpAddress?.ToString(),
         });
         await db.SaveChangesAsync(cancellationToken);
+        metrics.SessionCreated();
         return key;
     }
 

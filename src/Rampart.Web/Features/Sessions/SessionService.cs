@@ -9,7 +9,7 @@ namespace Rampart.Web.Features.Sessions;
 public sealed record SessionView(string Id, string? Device, string? IpAddress, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, DateTimeOffset ExpiresAt, bool IsPersistent, bool IsCurrent);
 
 /// <summary>Lists and ends sessions. Ending a session deletes its row: the next request is anonymous.</summary>
-public sealed class SessionService(RampartDbContext db, AuditLog audit, TimeProvider time)
+public sealed class SessionService(RampartDbContext db, AuditLog audit, TimeProvider time, Telemetry.RampartMetrics metrics)
 {
     public static string? CurrentSessionId(ClaimsPrincipal user) => user.FindFirstValue(DatabaseTicketStore.SessionClaim);
 
@@ -28,6 +28,7 @@ public sealed class SessionService(RampartDbContext db, AuditLog audit, TimeProv
         var deleted = await db.Sessions.Where(s => s.UserId == userId && s.PublicId == sessionId).ExecuteDeleteAsync(cancellationToken);
         if (deleted > 0)
         {
+            metrics.SessionsRevoked(deleted, "one");
             await audit.RecordAsync(AuditKinds.SessionRevoked, userId, null, "one session", cancellationToken);
         }
 
@@ -38,6 +39,7 @@ public sealed class SessionService(RampartDbContext db, AuditLog audit, TimeProv
     public async Task<int> RevokeAllAsync(string userId, string? keepSessionId, string reason, CancellationToken cancellationToken)
     {
         var deleted = await db.Sessions.Where(s => s.UserId == userId && s.PublicId != keepSessionId).ExecuteDeleteAsync(cancellationToken);
+        metrics.SessionsRevoked(deleted, "account");
         await audit.RecordAsync(AuditKinds.AllSessionsRevoked, userId, null, $"{deleted} session(s): {reason}", cancellationToken);
         return deleted;
     }

@@ -25,7 +25,8 @@ internal sealed class PersonalAccessTokenHandler(
     TimeProvider time,
     AnswerCache<CachedToken> cache,
     CacheInvalidation invalidation,
-    Accounts.TwoFactorRequirement twoFactor) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    Accounts.TwoFactorRequirement twoFactor,
+    Telemetry.RampartMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
     public const string TokenPrefix = "rp_";
@@ -35,6 +36,19 @@ internal sealed class PersonalAccessTokenHandler(
     private static readonly TimeSpan LastUsedGranularity = TimeSpan.FromMinutes(1);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var result = await AuthenticateTokenAsync();
+        // Counted once per request that presented a token: the framework asks a handler once per request.
+        if (result.None)
+        {
+            return result;
+        }
+
+        metrics.TokenUsed(result.Succeeded);
+        return result;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateTokenAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
