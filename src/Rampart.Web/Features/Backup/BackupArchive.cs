@@ -55,7 +55,7 @@ public static partial class BackupArchive
         try
         {
             // Owner-only from its creation: there is no moment at which the archive is readable by others.
-            archive = new FileStream(output, CreateNew(FileAccess.Write));
+            archive = OpenNew(output);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -85,7 +85,8 @@ public static partial class BackupArchive
 
                 manifest = new BackupManifest(FormatVersion, RampartVersion, DatabaseOptions.Sqlite, now, files);
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, Json);
-                var entry = new PaxTarEntry(TarEntryType.RegularFile, ManifestName) { Mode = OwnerFile, ModificationTime = now, DataStream = new MemoryStream(bytes) };
+                using var data = new MemoryStream(bytes);
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, ManifestName) { Mode = OwnerFile, ModificationTime = now, DataStream = data };
                 await tar.WriteEntryAsync(entry, cancellationToken);
             }
 
@@ -122,7 +123,7 @@ public static partial class BackupArchive
         FileStream archive;
         try
         {
-            archive = new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            archive = OpenExisting(input);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -183,6 +184,14 @@ public static partial class BackupArchive
         await tar.WriteEntryAsync(entry, cancellationToken);
         return new BackupFile(name, file.Length, hash);
     }
+
+    /// <summary>The new archive, owner-only from its creation; the caller disposes it.</summary>
+    private static FileStream OpenNew(string output) =>
+        new FileStream(output, CreateNew(FileAccess.Write));
+
+    /// <summary>The archive to restore, read once front to back; the caller disposes it.</summary>
+    private static FileStream OpenExisting(string input) =>
+        new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
     private static async Task<BackupManifest> VerifyAsync(Stream archive, CancellationToken cancellationToken)
     {

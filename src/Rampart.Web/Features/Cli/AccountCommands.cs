@@ -157,13 +157,17 @@ internal static class AccountCommands
     private static async Task<Scoped<AccountAdministration>> AdministrationAsync(OperatorContext context, CancellationToken cancellationToken)
     {
         var services = await context.GetServicesAsync(cancellationToken);
-        var scope = services.CreateAsyncScope();
-        return new Scoped<AccountAdministration>(scope, scope.ServiceProvider.GetRequiredService<AccountAdministration>());
+        return InScope(services);
     }
 
-    private sealed class Scoped<T>(AsyncServiceScope scope, T value) : IAsyncDisposable
+    private static Scoped<AccountAdministration> InScope(IServiceProvider services) =>
+        new(services.CreateAsyncScope());
+
+    /// <summary>A service resolved in a scope that is disposed with this object.</summary>
+    private sealed class Scoped<T>(AsyncServiceScope scope) : IAsyncDisposable
+        where T : notnull
     {
-        public T Value { get; } = value;
+        public T Value { get; } = scope.ServiceProvider.GetRequiredService<T>();
 
         public ValueTask DisposeAsync() => scope.DisposeAsync();
     }

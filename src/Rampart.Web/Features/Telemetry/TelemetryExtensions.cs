@@ -53,6 +53,7 @@ public static class TelemetryExtensions
             {
                 metrics.AddMeter(RampartMeters.Name)
                     .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddNpgsqlInstrumentation();
                 if (otlp)
@@ -77,9 +78,11 @@ public static class TelemetryExtensions
         {
             telemetry.WithTracing(tracing =>
             {
-                // No instrumentation of outbound HTTP: Rampart makes no such call to trace (AsvsProofTests proves that no
-                // HTTP client is used anywhere in its source); the exporter's own posts are not traced.
+                // Outbound HTTP is instrumented so a call added later is traced from its first day; today Rampart makes
+                // none (AsvsProofTests proves no HTTP client is used in its source), and the exporter's own posts are
+                // suppressed by the SDK.
                 tracing.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
                     .AddEntityFrameworkCoreInstrumentation()
                     .AddNpgsql();
                 if (redis)
