@@ -85,7 +85,7 @@ internal static class DashboardAtScale
             using (var scope = factory.Services.CreateScope())
             {
                 var verify = Stopwatch.StartNew();
-                var result = await scope.ServiceProvider.GetRequiredService<AuditChain>().VerifyAsync(CancellationToken.None);
+                var result = await scope.ServiceProvider.GetRequiredService<AuditChain>().VerifyAsync(DateTimeOffset.UtcNow, CancellationToken.None);
                 Console.WriteLine($"audit-at-scale: audit verify: {(result.Intact ? "intact" : "BROKEN")}, {result.Verified:N0} rows in {verify.Elapsed.TotalSeconds:F1} s");
             }
 

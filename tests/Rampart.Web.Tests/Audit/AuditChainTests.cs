@@ -31,7 +31,7 @@ public sealed class AuditChainTests
         services.Remove(services.Single(d => d.ImplementationType?.Name == "AuditRetentionService"));
 
     private static Task<AuditVerification> VerifyAsync(RampartApp app) =>
-        app.WithScopeAsync(services => services.GetRequiredService<AuditChain>().VerifyAsync(CancellationToken.None));
+        app.WithScopeAsync(services => services.GetRequiredService<AuditChain>().VerifyAsync(services.GetRequiredService<TimeProvider>().GetUtcNow(), CancellationToken.None));
 
     private static Task<int> TamperAsync(RampartApp app, Func<RampartDbContext, Task<int>> change) =>
         app.WithScopeAsync(services => change(services.GetRequiredService<RampartDbContext>()));
@@ -209,5 +209,54 @@ public sealed class AuditChainTests
         Assert.Equal(1, await AuditCommands.VerifyAsync(app.Services, output2, errors2, CancellationToken.None));
         Assert.Contains("BROKEN at #3", errors2.ToString(), StringComparison.Ordinal);
         Assert.Contains("2 event(s) verified", errors2.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARowPutInWithAnOldTimeIsNeverSealedAndVerificationReportsItWithoutChangingAnything()
+    {
+        await using var app = new RampartApp();
+        await RecordAsync(app, 4);
+        var forgedId = await app.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<RampartDbContext>();
+            var forged = new AuditEvent { Kind = AuditKinds.LoginSucceeded, OccurredAt = new DateTimeOffset(2022, 5, 1, 9, 0, 0, TimeSpan.Zero), UserName = "alibi", Detail = "forged" };
+            db.AuditEvents.Add(forged);
+            await db.SaveChangesAsync();
+            return forged.Id;
+        });
+        await RecordAsync(app, 2); // the app's next writes seal what is new, never the backdated row
+
+        var result = await VerifyAsync(app);
+        Assert.False(result.Intact);
+        Assert.Equal(forgedId, result.BrokenAt?.Id);
+        Assert.Contains("not in the chain", result.Problem, StringComparison.Ordinal);
+        Assert.Equal(6, result.Verified);
+        Assert.Null(await app.WithScopeAsync(s => s.GetRequiredService<RampartDbContext>().AuditEvents.Where(e => e.Id == forgedId).Select(e => e.Sequence).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task RetentionNeverRemovesAPartOfTheChainThatDoesNotVerify()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
+        await using var app = new RampartApp(new Dictionary<string, string?> { ["Rampart:Audit:RetentionDays"] = "30" }, time: time, configureServices: WithoutRetentionService);
+        await RecordAsync(app, 6);
+        time.Advance(TimeSpan.FromDays(20));
+        await RecordAsync(app, 4, AuditKinds.LoginSucceeded);
+        // Someone backdates two recent rows so that retention would take them away.
+        await TamperAsync(app, db => db.AuditEvents.Where(e => e.Sequence == 7 || e.Sequence == 8)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.OccurredAt, new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero)).SetProperty(e => e.OccurredHour, 0)));
+        time.Advance(TimeSpan.FromDays(15));
+
+        await Assert.ThrowsAsync<AuditChainBrokenException>(() => app.WithScopeAsync(s => s.GetRequiredService<AuditRetention>().PruneAsync(CancellationToken.None)));
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        Assert.Equal(1, await AuditCommands.PruneAsync(app.Services, output, errors, CancellationToken.None));
+        Assert.Contains("broken at #7", errors.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(10, await app.WithScopeAsync(s => s.GetRequiredService<RampartDbContext>().AuditEvents.CountAsync()));
+        Assert.Equal(0, await app.WithScopeAsync(s => s.GetRequiredService<RampartDbContext>().AuditAnchors.CountAsync()));
+        var result = await VerifyAsync(app);
+        Assert.False(result.Intact);
+        Assert.Equal(7, result.BrokenAt?.Sequence);
     }
 }

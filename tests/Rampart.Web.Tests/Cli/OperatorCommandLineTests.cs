@@ -32,6 +32,11 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     [InlineData("--urls", "https://127.0.0.1:5001", "--verbose")]
     [InlineData("[suggest:5]", "users")]
     [InlineData("/tmp/x")]
+    [InlineData("--foo", "--Rampart:DataDirectory=/srv/rampart")]
+    [InlineData("--Rampart:DataDirectory=/srv/rampart", "--urls", "https://127.0.0.1:5001", "--users", "list")]
+    [InlineData("/users", "list")]
+    [InlineData("verbose=true")]
+    [InlineData("--dry-run=yes")]
     public void AnythingElseIsACommandNeverAServerStart(params string[] args) => Assert.False(OperatorCommandLine.IsServerStart(args));
 
     [Fact]
@@ -139,6 +144,8 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     [InlineData("users", "lst")]
     [InlineData("backup")]
     [InlineData("serve")]
+    [InlineData("--foo")]
+    [InlineData("--users", "list")]
     public async Task TheExecutableNeverStartsAServerForAMistypedCommand(params string[] words)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "rampart-cli-tests", Guid.NewGuid().ToString("N"));

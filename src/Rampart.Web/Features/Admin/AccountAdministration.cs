@@ -61,6 +61,7 @@ public sealed partial class AccountAdministration(
     SessionService sessions,
     AccountMail mail,
     AuditLog audit,
+    AuditChain chain,
     TimeProvider time,
     Caching.CacheInvalidation invalidation,
     Telemetry.RampartMetrics metrics)
@@ -172,6 +173,8 @@ public sealed partial class AccountAdministration(
 
             await db.SetupTokens.ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            // Its audit row was written inside the transaction, where no sealer can see it: seal it now.
+            await chain.SealAsync(cancellationToken);
             return (user, [], false);
         }
         finally

@@ -29,6 +29,9 @@ public sealed class AuditChain(RampartDbContext db)
 
     private const int Batch = 1000;
 
+    /// <summary>How much older than the head a row may be and still be sealed (clock skew, slow commits): 10 minutes.</summary>
+    public static readonly TimeSpan ReorderTolerance = TimeSpan.FromMinutes(10);
+
     /// <summary>Advisory lock key of the chain's sealer on PostgreSQL ("RAMPART3").</summary>
     private const long SealLockKey = 0x52414D5041525433;
 
@@ -48,13 +51,17 @@ public sealed class AuditChain(RampartDbContext db)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await LockAsync(cancellationToken);
-            var pending = await db.AuditEvents.Where(e => e.Sequence == null).OrderBy(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
+            var (sequence, hash, headTime) = await HeadAsync(cancellationToken);
+            // A row is sealed only if it is not older than the head (give or take the writers' clocks and commit
+            // order): what the app writes is always new. A row put in afterwards with an old time stays unsealed,
+            // and verification reports it.
+            var notBefore = (headTime ?? DateTimeOffset.MinValue.AddDays(1)) - ReorderTolerance;
+            var pending = await db.AuditEvents.Where(e => e.Sequence == null && e.OccurredAt >= notBefore).OrderBy(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
             if (pending.Count == 0)
             {
                 return sealedRows;
             }
 
-            var (sequence, hash) = await HeadAsync(cancellationToken);
             foreach (var row in pending)
             {
                 sequence++;
@@ -74,28 +81,50 @@ public sealed class AuditChain(RampartDbContext db)
     }
 
     /// <summary>
-    /// Walks the chain from its anchor (or the first row) to the head, streaming, and stops at the first
-    /// broken link. Rows not sealed yet are sealed first.
+    /// Walks the chain from its anchor (or the first row) to the head, streaming, and stops at the first broken
+    /// link. Read-only: it seals nothing. Rows written but not sealed are reported: a few seconds old, they are
+    /// a write in progress; older than <see cref="ReorderTolerance"/>, they were put in outside the app (or
+    /// with a time older than the chain's) and make the result not intact.
     /// </summary>
-    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    public async Task<AuditVerification> VerifyAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await SealAsync(cancellationToken);
         var anchor = await db.AuditAnchors.AsNoTracking().OrderByDescending(a => a.Id).FirstOrDefaultAsync(cancellationToken);
+        var (verified, head, headHash, broken, problem) = await WalkAsync(anchor, upTo: null, cancellationToken);
+        if (broken is not null)
+        {
+            return new(false, verified, anchor?.Sequence, head, headHash, broken, problem);
+        }
+
+        var stale = now - ReorderTolerance;
+        var unsealed = await db.AuditEvents.AsNoTracking().Where(e => e.Sequence == null && e.OccurredAt < stale).OrderBy(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+        if (unsealed is not null)
+        {
+            var count = await db.AuditEvents.CountAsync(e => e.Sequence == null && e.OccurredAt < stale, cancellationToken);
+            return new(false, verified, anchor?.Sequence, head, headHash, unsealed,
+                $"{count} event(s) are in the table but not in the chain (the first by id shown): put in outside Rampart, or with a time older than the chain's");
+        }
+
+        return new(true, verified, anchor?.Sequence, head, headHash, null, null);
+    }
+
+    /// <summary>Checks the chain from the anchor up to <paramref name="upTo"/> (or the head).</summary>
+    private async Task<(long Verified, long Head, string HeadHash, AuditEvent? Broken, string? Problem)> WalkAsync(AuditAnchor? anchor, long? upTo, CancellationToken cancellationToken)
+    {
         var expectedSequence = (anchor?.Sequence ?? 0) + 1;
         var previous = anchor?.Hash ?? Genesis;
         long verified = 0;
-        await foreach (var row in db.AuditEvents.AsNoTracking().Where(e => e.Sequence != null).OrderBy(e => e.Sequence).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        var rows = db.AuditEvents.AsNoTracking().Where(e => e.Sequence != null && (upTo == null || e.Sequence <= upTo)).OrderBy(e => e.Sequence);
+        await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             if (row.Sequence != expectedSequence)
             {
-                return new(false, verified, anchor?.Sequence, expectedSequence - 1, previous, row,
+                return (verified, expectedSequence - 1, previous, row,
                     row.Sequence < expectedSequence ? "a sequence number is repeated" : $"rows {expectedSequence}–{row.Sequence - 1} are missing: removed, not pruned by retention");
             }
 
             if (!string.Equals(Compute(previous, expectedSequence, row), row.Hash, StringComparison.Ordinal))
             {
-                return new(false, verified, anchor?.Sequence, expectedSequence - 1, previous, row,
-                    "the row does not match its hash: it, or the hash of the row before it, was changed");
+                return (verified, expectedSequence - 1, previous, row, "the row does not match its hash: it, or the hash of the row before it, was changed");
             }
 
             verified++;
@@ -103,7 +132,7 @@ public sealed class AuditChain(RampartDbContext db)
             expectedSequence++;
         }
 
-        return new(true, verified, anchor?.Sequence, expectedSequence - 1, previous, null, null);
+        return (verified, expectedSequence - 1, previous, null, null);
     }
 
     /// <summary>
@@ -123,6 +152,14 @@ public sealed class AuditChain(RampartDbContext db)
         if (last is null)
         {
             return null;
+        }
+
+        // Only a prefix that verifies is removed: pruning must never be the way a broken link disappears.
+        var currentAnchor = await db.AuditAnchors.AsNoTracking().OrderByDescending(a => a.Id).FirstOrDefaultAsync(cancellationToken);
+        var (_, _, _, broken, problem) = await WalkAsync(currentAnchor, last.Sequence, cancellationToken);
+        if (broken is not null)
+        {
+            throw new AuditChainBrokenException($"Retention removed nothing: the chain is broken at #{broken.Sequence} (event id {broken.Id}): {problem}. Run audit verify.");
         }
 
         var removed = await db.AuditEvents.Where(e => e.Sequence != null && e.Sequence <= last.Sequence).ExecuteDeleteAsync(cancellationToken);
@@ -171,17 +208,17 @@ public sealed class AuditChain(RampartDbContext db)
         hash.AppendData(bytes);
     }
 
-    private async Task<(long Sequence, string Hash)> HeadAsync(CancellationToken cancellationToken)
+    private async Task<(long Sequence, string Hash, DateTimeOffset? Time)> HeadAsync(CancellationToken cancellationToken)
     {
         var head = await db.AuditEvents.AsNoTracking().Where(e => e.Sequence != null).OrderByDescending(e => e.Sequence)
-            .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+            .Select(e => new { e.Sequence, e.Hash, e.OccurredAt }).FirstOrDefaultAsync(cancellationToken);
         if (head is not null)
         {
-            return (head.Sequence!.Value, head.Hash!);
+            return (head.Sequence!.Value, head.Hash!, head.OccurredAt);
         }
 
         var anchor = await db.AuditAnchors.AsNoTracking().OrderByDescending(a => a.Id).FirstOrDefaultAsync(cancellationToken);
-        return anchor is null ? (0, Genesis) : (anchor.Sequence, anchor.Hash);
+        return anchor is null ? (0, Genesis, null) : (anchor.Sequence, anchor.Hash, null);
     }
 
     private async Task LockAsync(CancellationToken cancellationToken)
@@ -192,6 +229,9 @@ public sealed class AuditChain(RampartDbContext db)
         }
     }
 }
+
+/// <summary>Retention refused to remove events because the part it would remove does not verify.</summary>
+public sealed class AuditChainBrokenException(string message) : InvalidOperationException(message);
 
 /// <summary>What <see cref="AuditChain.VerifyAsync"/> found.</summary>
 /// <param name="Intact">Every sealed row chains to the one before it, from the anchor to the head.</param>

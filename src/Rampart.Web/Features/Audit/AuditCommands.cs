@@ -16,7 +16,7 @@ public static class AuditCommands
         var verify = new Command("verify", "Walk the audit log's hash chain from its anchor to the head; exit 1 and name the first broken link if a row was changed, removed or inserted.");
         verify.SetAction(async (_, cancellationToken) => await VerifyAsync(await context.GetServicesAsync(cancellationToken), context.Out, context.Error, cancellationToken));
         var prune = new Command("prune", "Remove the events older than Rampart:Audit:RetentionDays now (the server does it hourly), leaving an anchor so the rest still verifies.");
-        prune.SetAction(async (_, cancellationToken) => await PruneAsync(await context.GetServicesAsync(cancellationToken), context.Out, cancellationToken));
+        prune.SetAction(async (_, cancellationToken) => await PruneAsync(await context.GetServicesAsync(cancellationToken), context.Out, context.Error, cancellationToken));
         return new Command("audit", "The audit log.") { verify, prune };
     }
 
@@ -26,7 +26,8 @@ public static class AuditCommands
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         await using var scope = services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<AuditChain>().VerifyAsync(cancellationToken);
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        var result = await scope.ServiceProvider.GetRequiredService<AuditChain>().VerifyAsync(now, cancellationToken);
         var start = result.AnchorSequence is { } anchor ? $"from the anchor after #{anchor} (older events removed by retention)" : "from the first event";
         if (result.Intact)
         {
@@ -42,13 +43,24 @@ public static class AuditCommands
         return 1;
     }
 
-    public static async Task<int> PruneAsync(IServiceProvider services, TextWriter stdout, CancellationToken cancellationToken)
+    public static async Task<int> PruneAsync(IServiceProvider services, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
         await using var scope = services.CreateAsyncScope();
         var days = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuditOptions>>().Value.RetentionDays;
-        var anchor = await scope.ServiceProvider.GetRequiredService<AuditRetention>().PruneAsync(cancellationToken);
+        AuditAnchor? anchor;
+        try
+        {
+            anchor = await scope.ServiceProvider.GetRequiredService<AuditRetention>().PruneAsync(cancellationToken);
+        }
+        catch (AuditChainBrokenException e)
+        {
+            await stderr.WriteLineAsync(e.Message);
+            return 1;
+        }
+
         await stdout.WriteLineAsync(days == 0
             ? "Retention is off (Rampart:Audit:RetentionDays = 0): every event is kept."
             : anchor is null

@@ -63,6 +63,11 @@ internal sealed partial class AuditRetentionService(IServiceScopeFactory scopes,
             {
                 return;
             }
+            catch (AuditChainBrokenException e)
+            {
+                var problem = e.Message;
+                LogRefused(logger, problem);
+            }
             catch (Exception e) when (e is Microsoft.EntityFrameworkCore.DbUpdateException or InvalidOperationException or System.Data.Common.DbException or TimeoutException)
             {
                 var error = e.GetType().Name;
@@ -70,6 +75,9 @@ internal sealed partial class AuditRetentionService(IServiceScopeFactory scopes,
             }
         }
     }
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Audit retention refused: {Problem}")]
+    private static partial void LogRefused(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Audit retention did not run this hour ({Error}); it tries again in an hour")]
     private static partial void LogFailed(ILogger logger, string error);

@@ -10,7 +10,16 @@ namespace Rampart.Web.Features.Cli;
 public static class OperatorCommandLine
 {
     // Host settings a command line may carry before or after a command's words (keys without a section).
-    private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase) { "urls", "environment", "contentRoot", "applicationName" };
+    // A key without a section is a setting only when it is one of these; any other bare word (--foo, /users,
+    // verbose=true) is a mistyped command or option, never a reason to start a server.
+    private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "urls", "environment", "contentRoot", "applicationName", "webroot", "AllowedHosts", "https_port", "http_ports",
+        "https_ports", "detailedErrors", "shutdownTimeoutSeconds", "captureStartupErrors", "suppressStatusMessages",
+        "hostingStartupAssemblies", "hostingStartupExcludeAssemblies", "preventHostingStartup",
+    };
+
+    private static bool IsSettingKey(string key) => key.Length > 0 && (key.Contains(':', StringComparison.Ordinal) || HostKeys.Contains(key));
 
     // Switches that belong to the parser even where configuration would read them as a key.
     private static readonly HashSet<string> ParserSwitches = new(StringComparer.OrdinalIgnoreCase) { "help", "h", "?", "version" };
@@ -25,8 +34,9 @@ public static class OperatorCommandLine
             var prefix = arg.StartsWith("--", StringComparison.Ordinal) ? 2 : arg.StartsWith('/') ? 1 : 0;
             if (prefix == 0)
             {
-                // Key=value is a setting; a word or a single-dash switch (-h) is not.
-                if (arg.StartsWith('-') || arg.IndexOf('=', StringComparison.Ordinal) <= 0)
+                // Section:Key=value is a setting; a word, a single-dash switch (-h) or an unknown key=value is not.
+                var assignment = arg.IndexOf('=', StringComparison.Ordinal);
+                if (arg.StartsWith('-') || assignment <= 0 || !IsSettingKey(arg[..assignment]))
                 {
                     return false;
                 }
@@ -37,6 +47,15 @@ public static class OperatorCommandLine
             var body = arg[prefix..];
             var equals = body.IndexOf('=', StringComparison.Ordinal);
             if (equals == 0 || body.Length == 0)
+            {
+                return false;
+            }
+
+            var key = equals > 0 ? body[..equals] : body;
+            // A section's own line (--Rampart=, which a host built from flattened settings passes) is a setting when
+            // the same command line carries keys inside that section.
+            var sectionLine = equals == body.Length - 1 && args.Any(a => a.StartsWith($"--{key}:", StringComparison.OrdinalIgnoreCase));
+            if (!IsSettingKey(key) && !sectionLine)
             {
                 return false;
             }
@@ -78,7 +97,7 @@ public static class OperatorCommandLine
                 var body = arg[2..];
                 var equals = body.IndexOf('=', StringComparison.Ordinal);
                 var key = equals < 0 ? body : body[..equals];
-                if (key.Length > 0 && (key.Contains(':', StringComparison.Ordinal) || HostKeys.Contains(key)))
+                if (IsSettingKey(key))
                 {
                     settings.Add(arg);
                     if (equals < 0 && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
