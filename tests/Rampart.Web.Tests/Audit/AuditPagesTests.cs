@@ -113,6 +113,25 @@ public sealed class AuditPagesTests
         Assert.NotEmpty(await AccountHelpers.ErrorTextAsync(tooLong));
     }
 
+    [Theory]
+    [InlineData("to=9999-12-31")]
+    [InlineData("from=0001-01-01&to=9999-12-31")]
+    [InlineData("from=9999-12-31")]
+    public async Task TheFarthestDatesADateCanNameAreAnsweredNeverA500(string query)
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var alice = await app.SignedInClientAsync("alice");
+        var everything = !query.StartsWith("from=9999", StringComparison.Ordinal);
+        foreach (var (client, page) in new[] { (admin, "/admin/audit"), (alice, "/account/manage/activity") })
+        {
+            var response = await client.GetAsync($"{page}?{query}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(await AccountHelpers.ErrorTextAsync(response));
+            Assert.Equal(everything, (await RowsAsync(response)).Count > 0);
+        }
+    }
+
     [Fact]
     public async Task KeysetPagesVisitEveryMatchingEventOnceNewestFirst()
     {
@@ -178,7 +197,14 @@ public sealed class AuditPagesTests
         await SeedAsync(app, 5, AuditKinds.LoginFailed, "alice", "203.0.113.50");
         await SeedAsync(app, 2, AuditKinds.PasswordChanged, "alice", "203.0.113.50");
 
-        var response = await admin.GetAsync("/admin/audit?handler=Export&kind=login.failed&address=203.0.113.50");
+        // A POST with the antiforgery token only: a link or a bare post from elsewhere exports nothing.
+        var forged = await admin.PostAsync("/admin/audit?handler=Export", new FormUrlEncodedContent([new("kind", "login.failed")]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.NotEqual("application/jsonl", forged.Content.Headers.ContentType?.MediaType);
+        var link = await admin.GetAsync("/admin/audit?handler=Export&kind=login.failed");
+        Assert.NotEqual("application/jsonl", link.Content.Headers.ContentType?.MediaType);
+
+        var response = await admin.SubmitFormAsync("/admin/audit?kind=login.failed&address=203.0.113.50", new Dictionary<string, string>(), "form[action*='Export']");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("attachment", response.Content.Headers.ContentDisposition?.ToString(), StringComparison.Ordinal);

@@ -24,7 +24,11 @@ public sealed class AuditModel(AuditQueries queries, AuditLog audit, TimeProvide
         }
     }
 
-    public async Task<IActionResult> OnGetExportAsync([FromQuery] AuditFilter filter, CancellationToken cancellationToken)
+    /// <summary>
+    /// The export is a POST with the antiforgery token: it writes an audit row and reads the whole table, so no
+    /// link on another site may start it (a GET would be one navigation away).
+    /// </summary>
+    public async Task<IActionResult> OnPostExportAsync([FromForm] AuditFilter filter, CancellationToken cancellationToken)
     {
         if (!ModelState.IsValid)
         {

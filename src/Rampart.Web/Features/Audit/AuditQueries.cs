@@ -27,6 +27,7 @@ public sealed class AuditFilter
 
     public DateOnly? From { get; set; }
 
+    /// <summary>The last day included; the last day a date can name means no end.</summary>
     public DateOnly? To { get; set; }
 
     /// <summary>Keyset paging: only events older than this id (the last row of the previous page).</summary>
@@ -110,7 +111,7 @@ public sealed class AuditQueries(RampartDbContext db, UserManager<User> users)
             events = events.Where(e => e.OccurredAt >= start);
         }
 
-        if (filter.To is { } to)
+        if (filter.To is { } to && to < DateOnly.MaxValue)
         {
             var end = new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             events = events.Where(e => e.OccurredAt < end);
