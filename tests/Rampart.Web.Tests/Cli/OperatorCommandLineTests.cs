@@ -16,6 +16,8 @@ public sealed class OperatorCommandLineTests(RampartAppFixture fixture) : IClass
     [InlineData("--Rampart:DataDirectory", "/srv/rampart", "--urls", "http://127.0.0.1:5000;https://127.0.0.1:5001")]
     [InlineData("/Rampart:PublicOrigin", "https://notes.example.org")]
     [InlineData("Rampart:Database:Provider=Postgres", "--environment=Production")]
+    [InlineData("--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317", "--ASPNETCORE_ENVIRONMENT", "Production")]
+    [InlineData("--Rampart=", "--Rampart:DataDirectory=/srv/rampart")]
     public void SettingsOnlyStartTheServer(params string[] args) => Assert.True(OperatorCommandLine.IsServerStart(args));
 
     [Theory]

@@ -7,7 +7,7 @@ namespace Rampart.Web.Features.Cli;
 /// Anything else — a word, <c>--help</c>, a directive — is a command for the parser, which runs it or exits 2:
 /// a mistyped command never starts a server.
 /// </summary>
-public static class OperatorCommandLine
+public static partial class OperatorCommandLine
 {
     // Host settings a command line may carry before or after a command's words (keys without a section).
     // A key without a section is a setting only when it is one of these; any other bare word (--foo, /users,
@@ -19,7 +19,13 @@ public static class OperatorCommandLine
         "hostingStartupAssemblies", "hostingStartupExcludeAssemblies", "preventHostingStartup",
     };
 
-    private static bool IsSettingKey(string key) => key.Length > 0 && (key.Contains(':', StringComparison.Ordinal) || HostKeys.Contains(key));
+    // Standard settings named like environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, ASPNETCORE_ENVIRONMENT) are
+    // configuration keys too: upper case, words joined by underscores.
+    private static bool IsSettingKey(string key) =>
+        key.Length > 0 && (key.Contains(':', StringComparison.Ordinal) || HostKeys.Contains(key) || EnvironmentStyleKey().IsMatch(key));
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EnvironmentStyleKey();
 
     // Switches that belong to the parser even where configuration would read them as a key.
     private static readonly HashSet<string> ParserSwitches = new(StringComparer.OrdinalIgnoreCase) { "help", "h", "?", "version" };
