@@ -6,7 +6,7 @@ namespace Rampart.Benchmarks;
 /// Measures, never asserts: the numbers go to docs/benchmarks.md and the closing notes.
 /// Micro-benchmarks: <c>dotnet run -c Release --project benchmarks/Rampart.Benchmarks -- --filter '*'</c>.
 /// P4 of scripts/bench.sh: <c>… -- markdown-throughput [seconds]</c>. The audit table at a million rows:
-/// <c>… -- audit-at-scale [rows]</c>.
+/// <c>… -- audit-at-scale [rows]</c>. The renderer's worst case: <c>… -- markdown-pathological [--comment]</c>.
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -15,6 +15,11 @@ public static class BenchmarkProgram
         if (args is ["markdown-throughput", ..])
         {
             return MarkdownThroughput.Run(args);
+        }
+
+        if (args is ["markdown-pathological", ..])
+        {
+            return MarkdownPathological.Run(args);
         }
 
         if (args is ["audit-at-scale", ..])

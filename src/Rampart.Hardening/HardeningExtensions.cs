@@ -166,6 +166,8 @@ public static class RampartHardeningExtensions
                     _ when ErrorResponses.IsOutage(exception) => StatusCodes.Status503ServiceUnavailable,
                     // Malformed input found by a framework reader (a broken form or multipart body).
                     AntiforgeryValidationException or InvalidDataException => StatusCodes.Status400BadRequest,
+                    // A text past SafeMarkdown's limits that no validation caught before saving: refused, not a server error.
+                    Rampart.Hardening.Sanitizing.MarkdownLimitException => StatusCodes.Status422UnprocessableEntity,
                     _ => StatusCodes.Status500InternalServerError,
                 },
                 ExceptionHandler = context =>

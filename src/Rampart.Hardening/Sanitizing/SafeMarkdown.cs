@@ -51,18 +51,43 @@ public sealed class SafeMarkdown
         _imageSources = [.. imageSources];
     }
 
-    /// <summary>Renders <paramref name="markdown"/> to safe HTML.</summary>
+    /// <summary>
+    /// The limit <paramref name="markdown"/> passes (<see cref="MarkdownLimits"/>), with words a person can act on, or
+    /// null when it may be rendered. Linear in the length of the text; call it to validate input before saving it.
+    /// </summary>
+    public static MarkdownLimitException? CheckLimits(string markdown) =>
+        MarkdownLimits.Check(markdown) is { } kind ? new MarkdownLimitException(kind, MarkdownLimits.MessageFor(kind)) : null;
+
+    /// <summary>
+    /// Renders <paramref name="markdown"/> to safe HTML. Throws <see cref="MarkdownLimitException"/> for a text past
+    /// one of <see cref="MarkdownLimits"/> (<see cref="CheckLimits"/> says which without throwing), and for one
+    /// Markdig refuses itself ("too deeply nested"), never Markdig's own exception.
+    /// </summary>
     public string Render(string markdown)
     {
         ArgumentNullException.ThrowIfNull(markdown);
-        var document = Markdown.Parse(markdown, Pipeline);
-        Enforce(document);
-        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        var renderer = new HtmlRenderer(writer);
-        Pipeline.Setup(renderer);
-        renderer.Render(document);
-        writer.Flush();
-        return writer.ToString();
+        if (CheckLimits(markdown) is { } passed)
+        {
+            throw passed;
+        }
+
+        try
+        {
+            var document = Markdown.Parse(markdown, Pipeline);
+            Enforce(document);
+            using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            var renderer = new HtmlRenderer(writer);
+            Pipeline.Setup(renderer);
+            renderer.Render(document);
+            writer.Flush();
+            return writer.ToString();
+        }
+        catch (ArgumentException e) when (e.TargetSite?.DeclaringType?.Namespace?.StartsWith("Markdig", StringComparison.Ordinal) ?? false)
+        {
+            // Markdig's depth limit ("too deeply nested"), met while parsing or while writing: the same refusal as
+            // the limits checked above, never Markdig's exception (a 500).
+            throw new MarkdownLimitException(MarkdownLimitKind.Nesting, MarkdownLimits.MessageFor(MarkdownLimitKind.Nesting), e);
+        }
     }
 
     private void Enforce(MarkdownDocument document)

@@ -90,5 +90,6 @@ public sealed class CommentService(Data.RampartDbContext db, Hardening.Sanitizin
             .ExecuteDeleteAsync(cancellationToken) == 1;
 
     public static string? Validate(string? text) =>
-        string.IsNullOrWhiteSpace(text) || text.Length > Comment.MaxMarkdownLength ? $"Write 1 to {Comment.MaxMarkdownLength} characters." : null;
+        string.IsNullOrWhiteSpace(text) || text.Length > Comment.MaxMarkdownLength ? $"Write 1 to {Comment.MaxMarkdownLength} characters."
+        : Hardening.Sanitizing.SafeMarkdown.CheckLimits(text)?.Message;
 }

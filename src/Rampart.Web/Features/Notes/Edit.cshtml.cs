@@ -43,7 +43,19 @@ public sealed class EditNoteModel(RampartDbContext db, NoteService notes) : Page
             return Page();
         }
 
-        var (result, current) = await notes.UpdateAsync(Me, id, input, Input.Version, cancellationToken);
+        NoteChange result;
+        Note? current;
+        try
+        {
+            (result, current) = await notes.UpdateAsync(Me, id, input, Input.Version, cancellationToken);
+        }
+        catch (Hardening.Sanitizing.MarkdownLimitException refused)
+        {
+            // A text the limits let through but Markdig itself refused: the text stays in the form.
+            ModelState.AddModelError("Input.Markdown", refused.Message);
+            return Page();
+        }
+
         switch (result)
         {
             case NoteChange.NotFound:

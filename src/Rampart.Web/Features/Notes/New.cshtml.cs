@@ -23,7 +23,19 @@ public sealed class NewNoteModel(NoteService notes) : PageModel
             return Page();
         }
 
-        if (await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken) is not { } note)
+        Note? note;
+        try
+        {
+            note = await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken);
+        }
+        catch (Hardening.Sanitizing.MarkdownLimitException refused)
+        {
+            // A text the limits let through but Markdig itself refused: the text stays in the form.
+            ModelState.AddModelError("Input.Markdown", refused.Message);
+            return Page();
+        }
+
+        if (note is null)
         {
             ModelState.AddModelError("", notes.QuotaMessage);
             return Page();

@@ -52,6 +52,11 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
         {
             errors["markdown"] = ["Give the note's text (it may be empty)."];
         }
+        else if (!tooLarge && SafeMarkdown.CheckLimits(input.Markdown) is { } limit)
+        {
+            // Text the renderer would spend seconds on, or refuse: said here, before anything is saved.
+            errors["markdown"] = [limit.Message];
+        }
 
         if (!Visibility.IsValid(input.Visibility ?? Visibility.Private))
         {

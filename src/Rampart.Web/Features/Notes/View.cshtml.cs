@@ -15,6 +15,11 @@ public sealed class ViewNoteModel(NoteService notes, CommentService comments, At
 
     public List<CommentDto> Comments { get; private set; } = [];
 
+    /// <summary>The text of a comment that was refused, shown again with <see cref="CommentError"/>.</summary>
+    public string? CommentText { get; private set; }
+
+    public string? CommentError { get; private set; }
+
     public List<AttachmentDto> Files { get; private set; } = [];
 
     private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
@@ -57,11 +62,23 @@ public sealed class ViewNoteModel(NoteService notes, CommentService comments, At
     {
         if (CommentService.Validate(text) is { } error)
         {
-            ModelState.AddModelError("", error);
+            CommentText = text;
+            CommentError = error;
         }
-        else if (await comments.AddAsync(Me, User.Identity?.Name ?? "", id, text!, cancellationToken) is null)
+        else
         {
-            return NotFound();
+            try
+            {
+                if (await comments.AddAsync(Me, User.Identity?.Name ?? "", id, text!, cancellationToken) is null)
+                {
+                    return NotFound();
+                }
+            }
+            catch (Hardening.Sanitizing.MarkdownLimitException refused)
+            {
+                CommentText = text;
+                CommentError = refused.Message;
+            }
         }
 
         return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
