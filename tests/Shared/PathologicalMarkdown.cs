@@ -59,6 +59,20 @@ internal static class PathologicalMarkdown
         ("list bracket", "-["),
     ];
 
+    /// <summary>
+    /// Runs PostgreSQL's default text search parser backtracks on (64 KB of <c>~/</c> took 22 s): each at the size of
+    /// a note would hold the search trigger, and every search the note matched, for minutes.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Unit)> SearchParserTraps { get; } =
+    [
+        ("tilde paths", "~/"),
+        ("slash tildes", "/~"),
+        ("dot slashes", "./"),
+        ("snake case", "a_"),
+        ("digit underscores", "1_"),
+        ("html comment openers", "<!--"),
+    ];
+
     /// <summary>Texts that are not one repeated unit.</summary>
     private static IEnumerable<(string Name, string Text)> Shaped(int size)
     {
@@ -86,7 +100,7 @@ internal static class PathologicalMarkdown
 
     /// <summary>Every pathological text at <paramref name="size"/> characters (some a little shorter).</summary>
     public static IReadOnlyList<(string Name, string Text)> Corpus(int size) =>
-        [.. Units.Select(u => (u.Name, Text: Fill(u.Unit, size))).Concat(Shaped(size)).Select(c => (c.Name, c.Text.Length > size ? c.Text[..size] : c.Text))];
+        [.. Units.Concat(SearchParserTraps.Where(t => !Units.Any(u => u.Unit == t.Unit))).Select(u => (u.Name, Text: Fill(u.Unit, size))).Concat(Shaped(size)).Select(c => (c.Name, c.Text.Length > size ? c.Text[..size] : c.Text))];
 
     /// <summary>The corpus at the size of a note (256 KiB).</summary>
     public static IReadOnlyList<(string Name, string Text)> NoteSized { get; } = Corpus(256 * 1024 - 16);
@@ -94,5 +108,6 @@ internal static class PathologicalMarkdown
     /// <summary>The corpus at the size of a comment (8,000 characters).</summary>
     public static IReadOnlyList<(string Name, string Text)> CommentSized { get; } = Corpus(8000);
 
-    private static string Fill(string unit, int size) => string.Concat(Enumerable.Repeat(unit, Math.Max(1, size / unit.Length)));
+    /// <summary><paramref name="unit"/> again and again until it fills <paramref name="size"/> characters (at least once).</summary>
+    public static string Fill(string unit, int size) => string.Concat(Enumerable.Repeat(unit, Math.Max(1, size / unit.Length)));
 }

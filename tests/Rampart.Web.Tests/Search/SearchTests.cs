@@ -88,6 +88,47 @@ public sealed class SearchTests
         Assert.All(page.QuerySelectorAll(".snippet *"), e => Assert.Equal("mark", e.LocalName));
     }
 
+    /// <summary>
+    /// Text that makes a full-text parser backtrack (PostgreSQL's took minutes on 256 KiB of <c>~/</c>) is saved, and
+    /// found, like any other: neither the save nor a search that matches it runs into the command timeout (a 503).
+    /// </summary>
+    [Fact]
+    public async Task NotesOfParserTrapsAreSavedAndFoundLikeAnyOther()
+    {
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("yusuf");
+        var api = app.ApiClient(await app.TokenAsync("yusuf"));
+        var saved = new List<string>();
+        foreach (var (name, unit) in PathologicalMarkdown.SearchParserTraps)
+        {
+            // In a fence, so the Markdown limits let it through and only the search index meets it.
+            var markdown = "needle " + name + "\n```\n" + PathologicalMarkdown.Fill(unit, 256 * 1024 - 64) + "\n```\n";
+            saved.Add(await api.NewNoteAsync(name, markdown));
+        }
+
+        Assert.Equal(saved.Order(), Ids(await SearchAsync(api, "needle")).Order());
+        Assert.Single(await SearchAsync(api, "needle tilde"));
+        var page = await (await app.SignedInClientAsync("yusuf")).GetAsync("/search?q=needle");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    /// <summary>Punctuation inside a word is a separator on both sides: a host, an address or a snake_case name is found as typed.</summary>
+    [Theory]
+    [InlineData("see example.com today", "example.com")]
+    [InlineData("mail ops@example.org now", "ops@example.org")]
+    [InlineData("call read_config first", "read_config")]
+    [InlineData("path ~/notes/todo.md here", "~/notes/todo.md")]
+    public async Task PunctuatedWordsAreFoundAsTyped(string markdown, string query)
+    {
+        await using var app = new RampartApp();
+        await app.CreateUserAsync("zora");
+        var api = app.ApiClient(await app.TokenAsync("zora"));
+        var note = await api.NewNoteAsync("Punctuation", markdown);
+        await api.NewNoteAsync("Other", "nothing to see");
+
+        Assert.Equal([note], Ids(await SearchAsync(api, query)));
+    }
+
     [Theory]
     [InlineData("coffee", "\"coffee\"")]
     [InlineData("  two   words ", "\"two\" \"words\"")]

@@ -28,7 +28,10 @@ public sealed record SearchHit(string Id, string Title, string Snippet, [propert
 /// literal, so its syntax (quotes, <c>*</c>, <c>NEAR</c>, <c>OR</c>, column filters) is searched for, never obeyed.</item>
 /// <item>PostgreSQL: a weighted <c>tsvector</c> kept by a trigger, GIN-indexed; the words travel as one
 /// <c>text[]</c> parameter and each becomes its own <c>phraseto_tsquery</c> — never <c>to_tsquery</c> or
-/// <c>websearch_to_tsquery</c> on user text; <c>ts_headline</c> runs only for the page of results.</item>
+/// <c>websearch_to_tsquery</c> on user text; <c>ts_headline</c> runs only for the page of results. Every text the
+/// parser reads (note, query word, headline) passes <c>rampart_search_text</c> first, which turns ASCII punctuation
+/// into spaces: the default parser backtracks on runs such as <c>~/</c> or <c>a_</c> and took minutes on a
+/// 256 KiB note (migration <c>SearchTextWithoutParserTraps</c>).</item>
 /// </list>
 /// </summary>
 public sealed class SearchService(RampartDbContext db)
@@ -78,9 +81,9 @@ public sealed class SearchService(RampartDbContext db)
     {
         // A note matches when every word's phrase query does; its rank sums them, weighted {D, C, B, A}.
         var matches = db.Database.SqlQuery<RankRow>($"""
-            SELECT n."Id" AS "NoteId", sum(ts_rank(ARRAY[0.0, 0.1, 0.4, 1.0]::real[], n."SearchVector", phraseto_tsquery('rampart', w)))::float8 AS "Rank"
+            SELECT n."Id" AS "NoteId", sum(ts_rank(ARRAY[0.0, 0.1, 0.4, 1.0]::real[], n."SearchVector", phraseto_tsquery('rampart', rampart_search_text(w))))::float8 AS "Rank"
             FROM "Notes" n CROSS JOIN unnest({words}) AS w
-            WHERE n."SearchVector" @@ phraseto_tsquery('rampart', w)
+            WHERE n."SearchVector" @@ phraseto_tsquery('rampart', rampart_search_text(w))
             GROUP BY n."Id"
             HAVING count(*) = {words.Length}
             """);
@@ -99,12 +102,13 @@ public sealed class SearchService(RampartDbContext db)
         var ids = rows.Select(r => r.Id).ToArray();
         var options = $"StartSel={MatchStart}, StopSel={MatchEnd}, MaxWords=24, MinWords=8, MaxFragments=1";
         var snippets = await db.Database.SqlQuery<SearchRow>($"""
-            SELECT n."Id" AS "NoteId", ts_headline('rampart', n."Title" || ' ' || n."Markdown", q.query, {options}) AS "Snippet", 0.0::float8 AS "Rank"
+            SELECT n."Id" AS "NoteId", ts_headline('rampart', rampart_search_text(n."Title" || ' ' || n."Markdown"), q.query, {options}) AS "Snippet", 0.0::float8 AS "Rank"
             FROM "Notes" n,
-                (SELECT string_agg('(' || phraseto_tsquery('rampart', w)::text || ')', ' & ')::tsquery AS query FROM unnest({words}) AS w) q
+                (SELECT string_agg('(' || phraseto_tsquery('rampart', rampart_search_text(w))::text || ')', ' & ')::tsquery AS query FROM unnest({words}) AS w) q
             WHERE n."Id" = ANY({ids})
             """).ToDictionaryAsync(r => r.NoteId, r => r.Snippet, cancellationToken);
-        return [.. rows.Select(r => Hit(r.Id, r.Title, snippets.GetValueOrDefault(r.Id, "")))];
+        // The headline is of the text the parser saw, punctuation already spaces: runs of them are one space.
+        return [.. rows.Select(r => Hit(r.Id, r.Title, string.Join(' ', snippets.GetValueOrDefault(r.Id, "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))))];
     }
 
     private async Task<List<SearchHit>> SearchSqliteAsync(string fts, IQueryable<Note> visible, CancellationToken cancellationToken)
