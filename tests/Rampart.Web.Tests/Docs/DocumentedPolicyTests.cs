@@ -264,8 +264,8 @@ public sealed partial class DocumentedPolicyTests
             .Select(property => ($"{nameof(SessionLifetimeOptions)}.{property.Name}", (TimeSpan)property.GetValue(defaults)!))
             .ToList();
         lifetimes.Add(($"{nameof(Reauthentication)}.{nameof(Reauthentication.Window)}", Reauthentication.Window));
-        lifetimes.Add(($"{nameof(AccountTokenProvider)}.{nameof(AccountTokenProvider.ResetLifetime)}", AccountTokenProvider.ResetLifetime));
-        lifetimes.Add(($"{nameof(AccountTokenProvider)}.{nameof(AccountTokenProvider.ConfirmationLifetime)}", AccountTokenProvider.ConfirmationLifetime));
+        lifetimes.Add(($"{nameof(AccountLinks)}.{nameof(AccountLinks.ResetLifetime)}", AccountLinks.ResetLifetime));
+        lifetimes.Add(($"{nameof(AccountLinks)}.{nameof(AccountLinks.ConfirmationLifetime)}", AccountLinks.ConfirmationLifetime));
         lifetimes.Add(($"{nameof(RampartUserManager)}.{nameof(RampartUserManager.MaxLockout)}", RampartUserManager.MaxLockout));
 
         var missing = lifetimes

@@ -77,20 +77,43 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         await mail.SendConfirmationAsync(user, cancellationToken);
     }
 
-    /// <summary>The queued half of an email change: the confirmation link, or a note to the owner of an address already in use.</summary>
-    public static async Task SendEmailChangeAsync(IServiceProvider services, string userId, string newEmail, CancellationToken cancellationToken)
+    /// <summary>
+    /// The queued half of an email change: a notice to the current address (so its owner hears of the request before
+    /// anything changes), then the confirmation link to the new one, or a note to the owner of an address already in
+    /// use. Nothing when the account's credentials changed since the request (<paramref name="stampHash"/>): a
+    /// request made before a password change or a recovery never produces a link.
+    /// </summary>
+    public static async Task SendEmailChangeAsync(IServiceProvider services, string userId, string newEmail, string? stampHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         var users = services.GetRequiredService<UserManager<User>>();
         var mail = services.GetRequiredService<AccountMail>();
+        if (await users.FindByIdAsync(userId) is not { IsSwitchedOff: false } user || stampHash is null || AccountLinks.StampHash(user) != stampHash)
+        {
+            return;
+        }
+
+        if (user.Email is { } current && !string.Equals(current, newEmail, StringComparison.OrdinalIgnoreCase))
+        {
+            await mail.SendEmailChangeRequestedNoticeAsync(user, current, newEmail, cancellationToken);
+        }
+
         if (await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
         {
             await mail.SendAlreadyRegisteredAsync(newEmail, cancellationToken);
         }
-        else if (await users.FindByIdAsync(userId) is { IsSwitchedOff: false } user)
+        else
         {
             await mail.SendEmailChangeAsync(user, newEmail, cancellationToken);
         }
+    }
+
+    /// <summary>To the current address when a change to another is asked for: what, when, and what to do if it was not the owner.</summary>
+    public Task SendEmailChangeRequestedNoticeAsync(User user, string currentEmail, string newEmail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return mail.SendAsync(currentEmail, "A change of your Rampart email address was requested",
+            $"Hello {user.UserName},\n\nSomeone signed in to your Rampart account asked to change its email address to {newEmail}. Nothing changes unless the link sent there is opened.\n\nIf this was not you, change your password now at {origin.Link("/account/manage/password")} (or reset it at {origin.Link("/account/forgot-password")}): that cancels the request and signs everyone else out.\n", cancellationToken);
     }
 
     public Task SendRegistrationFailedAsync(string email, string userName, CancellationToken cancellationToken) =>

@@ -107,6 +107,8 @@ public static class AccountsExtensions
         services.AddPasskeys();
         services.AddScoped<SignInService>();
         services.AddScoped<SessionService>();
+        services.AddScoped<AccountLinks>();
+        services.AddScoped<AccountCredentials>();
         services.AddAudit();
         services.AddScoped<AccountMail>();
         services.AddScoped<Reauthentication>();

@@ -54,7 +54,8 @@ public sealed partial class PasskeyService(
     /// <summary>The <c>amr</c> claim value of a session that proved two factors (Identity's own value for it).</summary>
     public const string MultiFactorMethod = "mfa";
 
-    private const string SpentAssertionPurpose = "passkey-assertion";
+    /// <summary>The purpose of the rows that remember spent passkey assertions (in <c>AccountTokens</c>, used at once).</summary>
+    internal const string SpentAssertionPurpose = "passkey-assertion";
     private static readonly TimeSpan SpentAssertionKeptFor = TimeSpan.FromHours(1);
 
     /// <summary>

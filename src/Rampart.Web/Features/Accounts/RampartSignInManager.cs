@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,25 @@ internal sealed class RampartSignInManager(
     {
         ArgumentNullException.ThrowIfNull(user);
         return !user.IsSwitchedOff && await base.CanSignInAsync(user);
+    }
+
+    /// <summary>
+    /// A browser remembered after its second factor skips the next one only while the account's security stamp is the
+    /// one it was remembered under. Identity checks the stamp of this cookie only every validation interval (5
+    /// minutes here), so a device remembered just before a recovery or a password change would still skip the code.
+    /// </summary>
+    public override async Task<bool> IsTwoFactorClientRememberedAsync(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var result = await Context.AuthenticateAsync(IdentityConstants.TwoFactorRememberMeScheme);
+        var remembered = result.Principal;
+        if (remembered?.FindFirstValue(ClaimTypes.Name) != user.Id)
+        {
+            return false;
+        }
+
+        var stamp = remembered.FindFirstValue(Options.ClaimsIdentity.SecurityStampClaimType);
+        return stamp is not null && string.Equals(stamp, await UserManager.GetSecurityStampAsync(user), StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -5,12 +5,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
-using Rampart.Web.Features.Sessions;
 
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class ResetPasswordModel(UserManager<User> users, SignInService signIn, SessionService sessions, AuditLog audit) : PageModel
+public sealed class ResetPasswordModel(UserManager<User> users, SignInService signIn, AccountCredentials credentials, AuditLog audit) : PageModel
 {
     public const string InvalidLink = "This reset link is invalid, used or expired. Ask for a new one.";
 
@@ -59,7 +58,8 @@ public sealed class ResetPasswordModel(UserManager<User> users, SignInService si
         await users.UpdateAsync(user);
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, "password reset", cancellationToken);
+        // Recovery: whatever was made with the old password (sessions, API tokens, pending email changes, other links) ends.
+        await credentials.EndAsync(user.Id, AccountEvent.RecoveredByMail, "password reset", cancellationToken);
         await audit.RecordAsync(AuditKinds.PasswordReset, user.Id, user.UserName, cancellationToken: cancellationToken);
         Done = true;
         return Page();

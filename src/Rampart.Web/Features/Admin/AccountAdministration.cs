@@ -52,13 +52,15 @@ public sealed record AccountSummary(
 /// <summary>
 /// What administrators (the admin pages, the setup link and the operator command line) do to
 /// accounts. One place, so the console and the UI apply the same password policy, the same hasher
-/// and the same side effects: locking or disabling ends every session and refuses every token at once.
+/// and the same side effects (what ends is decided by <see cref="AccountCredentials"/>): locking or disabling ends
+/// every session and refuses every token at once.
 /// </summary>
 public sealed partial class AccountAdministration(
     UserManager<User> users,
     RoleManager<IdentityRole> roles,
     RampartDbContext db,
     SessionService sessions,
+    AccountCredentials credentials,
     AccountMail mail,
     AuditLog audit,
     AuditChain chain,
@@ -273,9 +275,7 @@ public sealed partial class AccountAdministration(
 
         if (!on)
         {
-            var now = time.GetUtcNow();
-            await db.AccountTokens.Where(t => t.UserId == id && t.UsedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), cancellationToken);
-            await sessions.RevokeAllAsync(id, keepSessionId: null, $"{done} by {by}", cancellationToken);
+            await credentials.EndAsync(id, AccountEvent.SwitchedOff, $"{done} by {by}", cancellationToken);
         }
 
         await audit.RecordAsync(kind, id, user.UserName, $"by {by}", cancellationToken);
@@ -299,11 +299,8 @@ public sealed partial class AccountAdministration(
         user.MustResetPassword = true;
         await users.UpdateAsync(user);
         await users.UpdateSecurityStampAsync(user);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"password reset forced by {by}", cancellationToken);
-        // A forced reset is what one does on a suspected compromise: the tokens issued so far may be the intruder's.
-        var now = time.GetUtcNow();
-        await db.PersonalAccessTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
-        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(user.Id), cancellationToken);
+        // A forced reset is what one does on a suspected compromise: what was made so far may be the intruder's.
+        await credentials.EndAsync(user.Id, AccountEvent.PasswordResetForced, $"password reset forced by {by}", cancellationToken);
         if (user.Email is not null)
         {
             await mail.SendPasswordResetAsync(user, cancellationToken);
@@ -331,8 +328,7 @@ public sealed partial class AccountAdministration(
         }
 
         await users.UpdateSecurityStampAsync(user);
-        await sessions.RevokeAllAsync(user.Id, keepSessionId: null, $"second factors reset by {by}", cancellationToken);
-        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(user.Id), cancellationToken);
+        await credentials.EndAsync(user.Id, AccountEvent.SecondFactorsReset, $"second factors reset by {by}", cancellationToken);
         await audit.RecordAsync(AuditKinds.SecondFactorsReset, user.Id, user.UserName, $"authenticator app off, {passkeys.Count} passkey(s) removed, by {by}", cancellationToken);
     }
 

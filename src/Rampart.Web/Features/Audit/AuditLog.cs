@@ -22,6 +22,9 @@ public static class AuditKinds
     public const string RecoveryCodesGenerated = "2fa.recoverycodes.generated";
     public const string RecoveryCodeUsed = "2fa.recoverycode.used";
     public const string PasskeyAdded = "passkey.added";
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
+    public const string EmailChangeRequested = "email.change.requested";
     public const string PasskeyRenamed = "passkey.renamed";
     public const string PasskeyRemoved = "passkey.removed";
     public const string SessionRevoked = "session.revoked";

@@ -32,7 +32,9 @@ public sealed record PasswordResetJob(string? UserId);
 
 public sealed record RegistrationJob(string UserName, string Email, string PasswordHash);
 
-public sealed record EmailChangeJob(string UserId, string NewEmail);
+/// <summary>An email change asked for in a request; <paramref name="StampHash"/> is the account's security stamp then
+/// (<see cref="AccountLinks.StampHash"/>): if it has changed by the time the job runs, no link is made.</summary>
+public sealed record EmailChangeJob(string UserId, string NewEmail, string? StampHash = null);
 
 /// <summary>Wakes this instance's dispatcher when this instance queued something (other instances' jobs are polled).</summary>
 public sealed class JobSignal : IDisposable
@@ -212,7 +214,7 @@ internal sealed partial class JobDispatcher(IServiceScopeFactory scopes, JobSign
         AccountMail.CompleteRegistrationAsync(services, job.UserName, job.Email, job.PasswordHash, cancellationToken);
 
     private static Task ChangeEmail(IServiceProvider services, EmailChangeJob job, CancellationToken cancellationToken) =>
-        AccountMail.SendEmailChangeAsync(services, job.UserId, job.NewEmail, cancellationToken);
+        AccountMail.SendEmailChangeAsync(services, job.UserId, job.NewEmail, job.StampHash, cancellationToken);
 
     private static T Read<T>(Job job) => JsonSerializer.Deserialize<T>(job.Payload) ?? throw new InvalidOperationException($"Job {job.Id} has no payload.");
 

@@ -10,10 +10,11 @@ namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>
 /// Changing the address needs the current password (or a recent sign-in) and takes effect only when
-/// the new address confirms it, so a hijacked session cannot move the account's recovery mail.
+/// the new address confirms it, so a hijacked session cannot move the account's recovery mail. The current
+/// address is told at once; the link dies with any later change of credentials or a newer request (<see cref="AccountLinks"/>).
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, JobScheduler jobs) : PageModel
+public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, JobScheduler jobs, Audit.AuditLog audit) : PageModel
 {
     [BindProperty]
     public EmailInput Input { get; set; } = new();
@@ -58,7 +59,8 @@ public sealed class EmailModel(UserManager<User> users, SignInService signIn, Re
         // Same answer and the same work whether or not the address has an account: which mail goes out (a
         // confirmation link, or "this address already has an account" to its owner) is decided after the answer.
         var newEmail = Input.NewEmail.Trim();
-        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.EmailChange, new EmailChangeJob(user.Id, newEmail), cancellationToken);
+        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.EmailChange, new EmailChangeJob(user.Id, newEmail, AccountLinks.StampHash(user)), cancellationToken);
+        await audit.RecordAsync(Audit.AuditKinds.EmailChangeRequested, user.Id, user.UserName, cancellationToken: cancellationToken);
 
         Sent = true;
         return Page();

@@ -6,20 +6,34 @@ using Microsoft.AspNetCore.RateLimiting;
 using Rampart.Hardening.RateLimiting;
 using Rampart.Web.Features.Audit;
 using Rampart.Web.Features.Sessions;
+using Rampart.Web.Features.Tokens;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
-/// <summary>Needs the current password; ends every other session of the account.</summary>
+/// <summary>
+/// Needs the current password; ends every other session of the account and every pending email change and mailed
+/// link, and — unless the owner unticks it — every API token, listed on the page (<see cref="AccountCredentials"/>).
+/// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, SessionService sessions, AuditLog audit) : PageModel
+public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, AccountCredentials credentials, TokenService tokens, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ChangeInput Input { get; set; } = new();
 
     public bool Done { get; private set; }
 
-    public void OnGet()
+    /// <summary>The API tokens that still work, offered for revocation with the change.</summary>
+    public List<TokenSummary> Tokens { get; private set; } = [];
+
+    /// <summary>What the change ended (shown after it).</summary>
+    public EndedCredentials? Ended { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
     {
+        if (users.GetUserId(User) is { } id)
+        {
+            Tokens = await tokens.ListAsync(id, cancellationToken);
+        }
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
@@ -30,6 +44,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
             return Challenge();
         }
 
+        Tokens = await tokens.ListAsync(user.Id, cancellationToken);
         if (!ModelState.IsValid)
         {
             return Page();
@@ -49,12 +64,14 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
             return Page();
         }
 
-        await sessions.RevokeAllAsync(user.Id, SessionService.CurrentSessionId(User), "password changed", cancellationToken);
+        Ended = await credentials.EndAsync(user.Id, AccountEvent.PasswordChanged, "password changed", cancellationToken,
+            keepSessionId: SessionService.CurrentSessionId(User), revokeTokens: Input.RevokeTokens);
         // The security stamp changed: re-issue this session (a new session id, too) so it stays valid.
         await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync(AuditKinds.PasswordChanged, user.Id, user.UserName, cancellationToken: cancellationToken);
         Done = true;
         Input = new();
+        Tokens = await tokens.ListAsync(user.Id, cancellationToken);
         return Page();
     }
 
@@ -71,5 +88,8 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
         [Required(ErrorMessage = "Enter the new password again.")]
         [Compare(nameof(NewPassword), ErrorMessage = "The two passwords are not the same.")]
         public string ConfirmPassword { get; set; } = "";
+
+        /// <summary>Also revoke every API token of the account; yes unless the form says otherwise.</summary>
+        public bool RevokeTokens { get; set; } = true;
     }
 }

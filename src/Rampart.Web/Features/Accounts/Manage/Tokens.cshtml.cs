@@ -3,21 +3,17 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
-using Rampart.Web.Data;
 using Rampart.Web.Features.Tokens;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>Personal access tokens: made here, shown once, listed with their last use, revocable.</summary>
-public sealed class TokensModel(RampartDbContext db, TokenService tokens, UserManager<User> users, TimeProvider time, Caching.CacheInvalidation invalidation) : PageModel
+public sealed class TokensModel(TokenService tokens, UserManager<User> users) : PageModel
 {
-    public sealed record TokenRow(string Id, string Name, string Prefix, string Scopes, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt);
-
     [BindProperty]
     public CreateInput Input { get; set; } = new();
 
-    public List<TokenRow> Tokens { get; private set; } = [];
+    public List<TokenSummary> Tokens { get; private set; } = [];
 
     public string? NewToken { get; private set; }
 
@@ -56,26 +52,17 @@ public sealed class TokensModel(RampartDbContext db, TokenService tokens, UserMa
 
     public async Task<IActionResult> OnPostRevokeAsync(string? id, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var revoked = await db.PersonalAccessTokens.Where(t => t.Id == id && t.UserId == Me && t.RevokedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
-        if (revoked == 0)
+        if (!await tokens.RevokeAsync(Me, id, cancellationToken))
         {
             return NotFound();
         }
-
-        await invalidation.InvalidateAsync(Caching.CacheInvalidation.User(Me), cancellationToken);
 
         Message = "Token revoked: it no longer works.";
         await LoadAsync(cancellationToken);
         return Page();
     }
 
-    private async Task LoadAsync(CancellationToken cancellationToken) =>
-        Tokens = await db.PersonalAccessTokens.AsNoTracking().Where(t => t.UserId == Me && t.RevokedAt == null)
-            .OrderByDescending(t => t.CreatedAt)
-            .Select(t => new TokenRow(t.Id, t.Name, t.Prefix, t.Scopes, t.CreatedAt, t.ExpiresAt, t.LastUsedAt))
-            .ToListAsync(cancellationToken);
+    private async Task LoadAsync(CancellationToken cancellationToken) => Tokens = await tokens.ListAsync(Me, cancellationToken);
 
     public sealed class CreateInput
     {
