@@ -182,8 +182,16 @@ public sealed partial class PasskeyService(
         }
 
         result.Passkey.Name = CleanName(name);
-        if (!(await users.AddOrUpdatePasskeyAsync(user, result.Passkey)).Succeeded)
+        try
         {
+            if (!(await users.AddOrUpdatePasskeyAsync(user, result.Passkey)).Succeeded)
+            {
+                return PasskeyRegistrationOutcome.Refused;
+            }
+        }
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
+        {
+            // The same credential posted twice at once (a replayed attestation): the second is refused, not a 500.
             return PasskeyRegistrationOutcome.Refused;
         }
 

@@ -173,17 +173,31 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
             return (NoteChange.Done, true);
         }
 
-        var existing = await db.NoteShares.SingleOrDefaultAsync(s => s.NoteId == id && s.UserId == target, cancellationToken);
-        if (existing is null)
+        // An upsert: a new share, or the permission of the existing one changed in place. Two requests for the same
+        // person at once both end here; the one whose insert collides updates instead, so each answer is what is stored.
+        if (await db.NoteShares.Where(s => s.NoteId == id && s.UserId == target)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Permission, permission!), cancellationToken) == 0)
         {
-            db.NoteShares.Add(new NoteShare { NoteId = id, UserId = target, Permission = permission!, CreatedAt = time.GetUtcNow() });
-        }
-        else
-        {
-            existing.Permission = permission!;
+            var share = new NoteShare { NoteId = id, UserId = target, Permission = permission!, CreatedAt = time.GetUtcNow() };
+            db.NoteShares.Add(share);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException e) when (e.IsDuplicateKey() || e.IsMissingReference())
+            {
+                db.Entry(share).State = EntityState.Detached;
+                if (e.IsMissingReference())
+                {
+                    return (NoteChange.NotFound, false); // the note (or the person) went away meanwhile
+                }
+
+                await db.NoteShares.Where(s => s.NoteId == id && s.UserId == target)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.Permission, permission!), cancellationToken);
+            }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await invalidation.InvalidateAsync(Caching.CacheInvalidation.Note(id), cancellationToken);
         return (NoteChange.Done, false);
     }
 
