@@ -115,9 +115,10 @@ public sealed partial class PasskeyTests(BrowserApp app) : IClassFixture<Browser
         await page.GotoAsync("/account/manage/activity");
         await Assertions.Expect(page.Locator("body")).ToContainTextAsync("passkey");
 
-        // Removed (the passkey sign-in was within the re-authentication window): it signs nobody in again,
-        // although the authenticator still holds it and still offers it.
+        // Removed — the account's last second factor, so with the password typed now, however recent the sign-in:
+        // it signs nobody in again, although the authenticator still holds it and still offers it.
         await page.GotoAsync("/account/manage/passkeys");
+        await page.GetByTestId("passkey").GetByLabel("Current password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Passkey removed. It no longer signs you in.");
         await Assertions.Expect(page.GetByTestId("passkey")).ToHaveCountAsync(0);

@@ -330,7 +330,11 @@ public sealed class PasskeyTests(RampartAppFixture fixture) : IClassFixture<Ramp
         var owner = await SignedInAsync("pk-removed");
         var page = await owner.OpenAsync("/account/manage/passkeys");
         var id = page.QuerySelector("form[action*='Remove'] input[name=id]")!.GetAttribute("value")!;
-        var removal = await owner.SendAsync(HttpMethod.Post, "/account/manage/passkeys?handler=Remove", owner.Form(("id", id)));
+        // The account's last second factor: a fresh sign-in is not enough, the password is typed now.
+        var fresh = await owner.SendAsync(HttpMethod.Post, "/account/manage/passkeys?handler=Remove", owner.Form(("id", id)));
+        Assert.Contains(Rampart.Web.Features.Accounts.Manage.PasskeysModel.LastFactorMessage, await fresh.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await owner.OpenAsync("/account/manage/passkeys");
+        var removal = await owner.SendAsync(HttpMethod.Post, "/account/manage/passkeys?handler=Remove", owner.Form(("id", id), ("Input.CurrentPassword", AccountHelpers.Password)));
         Assert.Contains("Passkey removed", await removal.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var browser = Browser.For(App);
         await AssertRefusedAsync(browser, await PostAssertionAsync(browser, removed.Assert(await RequestOptionsAsync(browser))), "removed passkey");

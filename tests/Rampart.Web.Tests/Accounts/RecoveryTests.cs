@@ -220,6 +220,50 @@ public sealed class RecoveryTests
         Assert.False((await app.FindUserAsync("fay"))!.TwoFactorEnabled);
     }
 
+    /// <summary>
+    /// A session stolen right after its sign-in cannot take the second factor away: turning it off and renewing the
+    /// recovery codes need the password or a current code typed now, however recent the sign-in.
+    /// </summary>
+    [Theory]
+    [InlineData("Disable")]
+    [InlineData("RecoveryCodes")]
+    public async Task TakingASecondFactorAwayNeedsThePasswordOrACurrentCodeEvenRightAfterSignIn(string handler)
+    {
+        await using var app = new RampartApp(new Dictionary<string, string?> { ["Rampart:Hardening:RateLimits:AuthPerAccount"] = "1000" });
+        await app.CreateUserAsync("gil");
+        var setup = await app.SignedInClientAsync("gil");
+        var (key, codes) = await EnableTwoFactorAsync(app, setup);
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await PasswordStepAsync(app, client, "gil");
+        await client.SubmitFormAsync("/account/login-recovery", new Dictionary<string, string> { ["Input.Code"] = codes[0] });
+        Assert.True(await client.IsSignedInAsync()); // signed in a moment ago
+        var url = $"/account/manage/two-factor?handler={handler}";
+        foreach (var (variant, fields) in new (string, Dictionary<string, string>)[]
+        {
+            ("nothing", new()),
+            ("a wrong password", new() { ["Input.CurrentPassword"] = "not-the-password" }),
+            ("a wrong code", new() { ["Input.Code"] = "000000" }),
+            ("a recovery code", new() { ["Input.Code"] = codes[1] }),
+        })
+        {
+            var refused = await client.SubmitFormAsync("/account/manage/two-factor", fields, postUrl: url);
+            Assert.True((await AccountHelpers.ErrorTextAsync(refused)).Contains(Features.Accounts.Manage.TwoFactorModel.ProveNowMessage, StringComparison.Ordinal), variant);
+            Assert.True((await app.FindUserAsync("gil"))!.TwoFactorEnabled, variant);
+        }
+
+        var proven = await client.SubmitFormAsync("/account/manage/two-factor", new Dictionary<string, string> { ["Input.Code"] = Totp.Code(key, DateTimeOffset.UtcNow.AddSeconds(30)) }, postUrl: url);
+        Assert.Equal(HttpStatusCode.OK, proven.StatusCode);
+        Assert.Empty(await AccountHelpers.ErrorTextAsync(proven));
+        if (handler == "Disable")
+        {
+            Assert.False((await app.FindUserAsync("gil"))!.TwoFactorEnabled);
+        }
+        else
+        {
+            Assert.Equal(10, (await proven.ReadHtmlAsync()).QuerySelectorAll("ul.codes code").Length);
+        }
+    }
+
     [Fact]
     public async Task QrCodeIsAnSvgImageServedByTheAppWithoutScript()
     {

@@ -18,6 +18,8 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to add or remove a passkey.";
 
+    public const string LastFactorMessage = "This is your last second factor: enter your current password to remove it.";
+
     [BindProperty]
     public PasskeyInput Input { get; set; } = new();
 
@@ -115,9 +117,12 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
         }
 
         await reauth.CountPasswordAttemptAsync(user, Input.CurrentPassword, cancellationToken);
-        if (!ModelState.IsValid || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
+        // Removing the account's last second factor needs the password typed now, not only a recent sign-in.
+        var last = !user.TwoFactorEnabled && (await passkeys.ListAsync(user, cancellationToken)).Count == 1;
+        if (!ModelState.IsValid || !(last ? await reauth.IsProvenNowAsync(user, User, Input.CurrentPassword, code: null, cancellationToken)
+            : await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken)))
         {
-            ModelState.AddModelError("", ReauthMessage);
+            ModelState.AddModelError("", last ? LastFactorMessage : ReauthMessage);
         }
         else if (!await passkeys.RemoveAsync(user, id, cancellationToken))
         {

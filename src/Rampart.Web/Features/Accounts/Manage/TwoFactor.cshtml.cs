@@ -15,6 +15,8 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to change two-factor settings.";
 
+    public const string ProveNowMessage = "Enter your current password or a code from your authenticator app to turn two-factor off or make new recovery codes.";
+
     [BindProperty]
     public TwoFactorInput Input { get; set; } = new();
 
@@ -85,17 +87,20 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
         await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
         await signIn.RefreshSignInAsync(user); // the security stamp changed
         Message = "Two-factor authentication is off.";
-    }, requireEnabled: true, cancellationToken);
+    }, requireEnabled: true, cancellationToken, proveNow: true);
 
     public Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
     {
         RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
         await audit.RecordAsync(AuditKinds.RecoveryCodesGenerated, user.Id, user.UserName, cancellationToken: cancellationToken);
         Message = "New recovery codes made; the old ones no longer work.";
-    }, requireEnabled: true, cancellationToken);
+    }, requireEnabled: true, cancellationToken, proveNow: true);
 
-    /// <summary>Every change here needs re-authentication first; one path for all of them.</summary>
-    private async Task<IActionResult> ChangeAsync(Func<User, Task> change, bool requireEnabled, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every change here needs re-authentication first; one path for all of them. Those that take a factor away
+    /// (<paramref name="proveNow"/>) need the password or a current authenticator code, not a recent sign-in.
+    /// </summary>
+    private async Task<IActionResult> ChangeAsync(Func<User, Task> change, bool requireEnabled, CancellationToken cancellationToken, bool proveNow = false)
     {
         var user = await users.GetUserAsync(User);
         if (user is null)
@@ -105,9 +110,14 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
 
         // A password or a one-time code may be checked here: counted like any sign-in attempt.
         await signInService.CountAttemptAsync(user, cancellationToken);
-        if (user.TwoFactorEnabled != requireEnabled || !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
+        if (user.TwoFactorEnabled != requireEnabled)
         {
             ModelState.AddModelError("", ReauthMessage);
+        }
+        else if (proveNow ? !await reauth.IsProvenNowAsync(user, User, Input.CurrentPassword, Input.Code, cancellationToken)
+            : !await reauth.IsSatisfiedAsync(user, User, Input.CurrentPassword, cancellationToken))
+        {
+            ModelState.AddModelError("", proveNow ? ProveNowMessage : ReauthMessage);
         }
         else
         {
