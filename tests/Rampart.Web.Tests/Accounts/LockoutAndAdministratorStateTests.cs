@@ -200,6 +200,39 @@ public sealed class LockoutAndAdministratorStateTests
         })); // the code was not spent either
     }
 
+    /// <summary>One gate for every sign-in step: whatever bars the account after its password (a lock, a disable, a
+    /// forced reset) stops the authenticator code and the recovery code alike.</summary>
+    [Theory]
+    [InlineData("lock", "authenticator code")]
+    [InlineData("disable", "authenticator code")]
+    [InlineData("reset-password", "authenticator code")]
+    [InlineData("reset-password", "recovery code")]
+    [InlineData("disable", "recovery code")]
+    public async Task WhateverBarsTheAccountBetweenItsPasswordAndItsSecondFactorStopsTheSecondStep(string command, string step)
+    {
+        await using var app = NewApp();
+        var user = await app.CreateUserAsync("between-" + command);
+        var (key, codes) = await app.WithScopeAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<UserManager<User>>();
+            var tracked = (await users.FindByIdAsync(user.Id))!;
+            await users.ResetAuthenticatorKeyAsync(tracked);
+            await users.SetTwoFactorEnabledAsync(tracked, true);
+            return ((await users.GetAuthenticatorKeyAsync(tracked))!, (await users.GenerateNewTwoFactorRecoveryCodesAsync(tracked, 10))!.ToList());
+        });
+        var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        var first = await client.LoginAsync(user.UserName!, AccountHelpers.Password);
+        Assert.StartsWith("/account/login-2fa", first.Headers.Location?.OriginalString ?? "", StringComparison.Ordinal);
+
+        Assert.Equal(OperatorCommands.Done, (await RunAsync(app, "users", command, user.UserName!)).Code);
+        var second = step == "recovery code"
+            ? await client.SubmitFormAsync("/account/login-recovery", new Dictionary<string, string> { ["Input.Code"] = codes[0] })
+            : await client.SubmitFormAsync(first.Headers.Location!.OriginalString, new Dictionary<string, string> { ["Input.Code"] = Totp.Code(key, DateTimeOffset.UtcNow) });
+
+        Assert.NotEqual(HttpStatusCode.Redirect, second.StatusCode);
+        Assert.False(await client.IsSignedInAsync());
+    }
+
     [Fact]
     public async Task AStaleCopyOfTheRowSavedAfterALockCannotUndoIt()
     {

@@ -95,7 +95,7 @@ public sealed partial class PasskeyService(
 
         var user = assertion.User!;
         var passkey = assertion.Passkey!;
-        var refusal = user.IsSwitchedOff ? (user.DisabledAt is not null ? "disabled by an administrator" : "locked by an administrator")
+        var refusal = AccountGate.SwitchedOff(user) is var off and not AccountBar.None ? AccountGate.Describe(off)
             : !passkey.IsUserVerified ? "user not verified"
             : null;
         if (refusal is not null)
@@ -106,11 +106,11 @@ public sealed partial class PasskeyService(
         }
 
         // Only the holder of the passkey gets here, so the account may say why it cannot sign in yet.
-        if (user.MustResetPassword || !user.EmailConfirmed)
+        if (AccountGate.Pending(user) is var pending and not AccountBar.None)
         {
             metrics.SignIn(SignInOutcomes.Refused, SignInMethods.Passkey);
-            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "passkey: password reset required" : "passkey: email not confirmed", cancellationToken);
-            return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
+            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, "passkey: " + AccountGate.Describe(pending), cancellationToken);
+            return pending == AccountBar.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
         }
 
         if (!await SpendAsync(user, credentialJson!, cancellationToken))

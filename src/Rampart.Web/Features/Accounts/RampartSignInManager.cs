@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace Rampart.Web.Features.Accounts;
 
 /// <summary>
-/// Identity's sign-in manager with the one rule of an administrator's switch added where Identity asks
-/// "may this account sign in at all": a disabled or locked account is refused on every path that goes
-/// through it — password, authenticator code, recovery code — not only where a page remembers to check.
+/// Identity's sign-in manager with Rampart's one gate (<see cref="AccountGate"/>) where Identity asks "may this
+/// account sign in at all": a disabled or locked account, a forced reset not done, an unconfirmed address are
+/// refused on every path that goes through it — password, authenticator code, recovery code — not only where a
+/// page remembers to check; a reset forced between the password and the code stops the code too.
 /// </summary>
 internal sealed class RampartSignInManager(
     UserManager<User> userManager,
@@ -23,7 +24,7 @@ internal sealed class RampartSignInManager(
     public override async Task<bool> CanSignInAsync(User user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return !user.IsSwitchedOff && await base.CanSignInAsync(user);
+        return AccountGate.MayAct(user) && await base.CanSignInAsync(user);
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public sealed class SignInService(
 
         var name = matching.Name;
         var matches = await matching.Query.AsNoTracking()
-            .Select(u => new AccountRef(u.Id, u.UserName, u.Email, u.DisabledAt != null || u.LockedAt != null, u.NormalizedUserName == name))
+            .Select(u => new AccountRef(u.Id, u.UserName, u.Email, AccountGate.IsSwitchedOff(u.DisabledAt, u.LockedAt), u.NormalizedUserName == name))
             .Take(2).ToListAsync(cancellationToken);
         return matches.FirstOrDefault(a => a.ByName) ?? matches.FirstOrDefault();
     }
@@ -190,23 +190,24 @@ public sealed class SignInService(
             return SignInOutcome.Failed;
         }
 
-        if (user.IsSwitchedOff || await users.IsLockedOutAsync(user))
+        var off = AccountGate.SwitchedOff(user);
+        if (off != AccountBar.None || await users.IsLockedOutAsync(user))
         {
             VerifyDummyPassword(password);
-            metrics.SignIn(user.IsSwitchedOff ? SignInOutcomes.Refused : SignInOutcomes.LockedOut, SignInMethods.PasswordPage);
-            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, SwitchedOffReason(user) ?? "locked out after failed attempts", cancellationToken);
+            metrics.SignIn(off != AccountBar.None ? SignInOutcomes.Refused : SignInOutcomes.LockedOut, SignInMethods.PasswordPage);
+            await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, off != AccountBar.None ? AccountGate.Describe(off) : "locked out after failed attempts", cancellationToken);
             return SignInOutcome.Failed;
         }
 
         // An account that may not sign in yet (a forced reset, an unconfirmed address) says so only to someone
         // who knows its password; to anyone else it is a failed sign-in like any other.
-        if (user.MustResetPassword || !user.EmailConfirmed)
+        if (AccountGate.Pending(user) is var pending and not AccountBar.None)
         {
             if (await users.CheckPasswordAsync(user, password))
             {
                 metrics.SignIn(SignInOutcomes.Refused, SignInMethods.PasswordPage);
-                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, user.MustResetPassword ? "password reset required" : "email not confirmed", cancellationToken);
-                return user.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
+                await audit.RecordAsync(AuditKinds.LoginFailed, user.Id, user.UserName, AccountGate.Describe(pending), cancellationToken);
+                return pending == AccountBar.MustResetPassword ? SignInOutcome.MustResetPassword : SignInOutcome.EmailNotConfirmed;
             }
 
             await users.AccessFailedAsync(user);
@@ -271,7 +272,7 @@ public sealed class SignInService(
     public async Task<CredentialCheck> CheckCredentialsAsync(string login, string password, string? code, CancellationToken cancellationToken = default)
     {
         var user = await BeginAttemptAsync(login, cancellationToken);
-        if (user is null || user.IsSwitchedOff || user.MustResetPassword || await users.IsLockedOutAsync(user) || !user.EmailConfirmed)
+        if (user is null || !AccountGate.MayAct(user) || await users.IsLockedOutAsync(user))
         {
             VerifyDummyPassword(password);
             metrics.SignIn(user is null ? SignInOutcomes.Failed : await users.IsLockedOutAsync(user) ? SignInOutcomes.LockedOut : SignInOutcomes.Refused, SignInMethods.Token);
@@ -328,7 +329,4 @@ public sealed class SignInService(
             await audit.RecordAsync(AuditKinds.LockedOut, user.Id, user.UserName, $"locked until {until:u} after failed attempts");
         }
     }
-
-    private static string? SwitchedOffReason(User user) =>
-        user.DisabledAt is not null ? "disabled by an administrator" : user.LockedAt is not null ? "locked by an administrator" : null;
 }

@@ -44,7 +44,7 @@ public sealed class User : IdentityUser
     public bool MustResetPassword { get; set; }
 
     /// <summary>An administrator has switched the account off (disabled or locked): nothing of it may authenticate.</summary>
-    public bool IsSwitchedOff => DisabledAt is not null || LockedAt is not null;
+    public bool IsSwitchedOff => AccountGate.IsSwitchedOff(DisabledAt, LockedAt);
 }
 
 internal sealed class UserConfiguration : IEntityTypeConfiguration<User>

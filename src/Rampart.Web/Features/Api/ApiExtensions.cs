@@ -152,7 +152,7 @@ public static class ApiExtensions
 
     private static async Task<Results<Ok<PublicProfile>, NotFound>> GetUserAsync([MaxLength(64)] string id, RampartDbContext db, CancellationToken cancellationToken)
     {
-        var profile = await db.Users.AsNoTracking().Where(u => u.Id == id && u.DisabledAt == null)
+        var profile = await db.Users.AsNoTracking().Where(Accounts.AccountGate.Visible).Where(u => u.Id == id)
             .Select(u => new PublicProfile(u.Id, u.UserName!, u.DisplayName, u.CreatedAt))
             .SingleOrDefaultAsync(cancellationToken);
         return profile is null ? TypedResults.NotFound() : TypedResults.Ok(profile);

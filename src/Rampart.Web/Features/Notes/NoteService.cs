@@ -167,7 +167,7 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
 
         var normalized = string.IsNullOrWhiteSpace(userName) ? null : normalizer.NormalizeName(userName.Trim());
         var target = string.IsNullOrEmpty(normalized) || normalized.Length > 256 ? null
-            : await db.Users.Where(u => u.NormalizedUserName == normalized && u.DisabledAt == null).Select(u => u.Id).SingleOrDefaultAsync(cancellationToken);
+            : await db.Users.Where(Accounts.AccountGate.Visible).Where(u => u.NormalizedUserName == normalized).Select(u => u.Id).SingleOrDefaultAsync(cancellationToken);
         if (!Permissions.IsValid(permission) || target is null || target == ownerId)
         {
             return (NoteChange.Done, true);

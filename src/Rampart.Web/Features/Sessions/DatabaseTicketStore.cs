@@ -79,7 +79,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
         var id = OpaqueId.Hash(key);
         var session = await db.Sessions.AsNoTracking()
             .Where(s => s.Id == id)
-            .Select(s => new { s.Ticket, s.PublicId, s.ExpiresAt, s.LastSeenAt, s.IsPersistent, SwitchedOff = s.User!.DisabledAt != null || s.User.LockedAt != null })
+            .Select(s => new { s.Ticket, s.PublicId, s.ExpiresAt, s.LastSeenAt, s.IsPersistent, SwitchedOff = Accounts.AccountGate.IsSwitchedOff(s.User!.DisabledAt, s.User.LockedAt) })
             .SingleOrDefaultAsync(cancellationToken);
         if (session is null)
         {

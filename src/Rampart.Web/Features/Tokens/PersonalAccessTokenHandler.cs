@@ -69,7 +69,7 @@ internal sealed class PersonalAccessTokenHandler(
             var sequence = invalidation.Sequence;
             var found = await db.PersonalAccessTokens.AsNoTracking()
                 .Where(t => t.TokenHash == hash)
-                .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, SwitchedOff = t.User.DisabledAt != null || t.User.LockedAt != null })
+                .Select(t => new { t.Id, t.TokenHash, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, SwitchedOff = Accounts.AccountGate.IsSwitchedOff(t.User.DisabledAt, t.User.LockedAt) })
                 .SingleOrDefaultAsync(Context.RequestAborted);
             if (found is null
                 || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(found.TokenHash), Encoding.ASCII.GetBytes(hash))
