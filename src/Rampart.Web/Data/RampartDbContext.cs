@@ -33,6 +33,10 @@ public class RampartDbContext(DbContextOptions options) : IdentityDbContext<User
 
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
+    public DbSet<SecurityNotice> SecurityNotices => Set<SecurityNotice>();
+
+    public DbSet<KnownDevice> KnownDevices => Set<KnownDevice>();
+
     public DbSet<Features.Notes.Note> Notes => Set<Features.Notes.Note>();
 
     public DbSet<Features.Notes.NoteShare> NoteShares => Set<Features.Notes.NoteShare>();

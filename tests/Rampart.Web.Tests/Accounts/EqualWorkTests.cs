@@ -92,12 +92,13 @@ public sealed partial class EqualWorkTests
             return true;
         });
         var client = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        var mails = app.MailCount(); // the owner was told of the disable
 
         var disabled = await recorder.RecordAsync(() => client.SubmitFormAsync("/account/forgot-password", new Dictionary<string, string> { ["Input.Login"] = "switched-off" }));
         var nobody = await recorder.RecordAsync(() => client.SubmitFormAsync("/account/forgot-password", new Dictionary<string, string> { ["Input.Login"] = "nobody-there" }));
 
         Assert.Equal(disabled, nobody);
-        Assert.Equal(0, app.MailCount());
+        Assert.Equal(mails, app.MailCount());
     }
 
     /// <summary>Records the text of every command run while a request to one path is being answered.</summary>

@@ -222,7 +222,7 @@ public sealed class RecoveryEndsCredentialsTests
 
         var notice = app.LatestMail("owner@example.org");
         Assert.Contains("elsewhere@example.net", notice.Text, StringComparison.Ordinal);
-        Assert.Contains("If this was not you", notice.Text, StringComparison.Ordinal);
+        Assert.Contains("If this wasn't you", notice.Text, StringComparison.Ordinal);
         Assert.Equal("owner@example.org", (await app.FindUserAsync("owner"))!.Email);
     }
 

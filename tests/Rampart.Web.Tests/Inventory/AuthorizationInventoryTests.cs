@@ -15,7 +15,7 @@ public sealed class AuthorizationInventoryTests
     [
         "/", "/healthz", "/readyz", "/openapi/{documentName}.json", "/docs/api", "/setup", "/p/{slug}",
         "/account/login", "/account/register", "/account/logout", "/account/forgot-password", "/account/reset-password",
-        "/account/confirm-email", "/account/confirm-email-change", "/api/v1/auth/token",
+        "/account/confirm-email", "/account/confirm-email-change", "/account/this-wasnt-me", "/api/v1/auth/token",
     ];
 
     /// <summary>Anonymous by design, but only in the middle of a sign-in (after the password): without one they send the visitor back to sign in.</summary>

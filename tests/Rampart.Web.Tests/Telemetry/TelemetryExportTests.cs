@@ -90,7 +90,7 @@ public sealed class TelemetryExportTests
             settings["ConnectionStrings:Redis"] = redis.ConnectionString;
         }
 
-        var spans = new List<Activity>();
+        var spans = new LockedSpans();
         await using (var app = new RampartApp(settings, configureServices: services =>
         {
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
@@ -125,20 +125,43 @@ public sealed class TelemetryExportTests
     }
 
     /// <summary>The finished spans, once one matching <paramref name="awaited"/> is among them (at most 10 s).</summary>
-    private static async Task<List<Activity>> SpansAsync(List<Activity> spans, Func<Activity, bool> awaited)
+    private static async Task<List<Activity>> SpansAsync(LockedSpans spans, Func<Activity, bool> awaited)
     {
         for (var wait = 0; ; wait++)
         {
-            lock (spans)
+            var copy = spans.Snapshot();
+            if (copy.Any(awaited) || wait == 100)
             {
-                if (spans.Any(awaited) || wait == 100)
-                {
-                    Assert.Contains(spans, s => awaited(s));
-                    return [.. spans];
-                }
+                Assert.Contains(copy, s => awaited(s));
+                return copy;
             }
 
             await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The exporter's list: the exporter adds from its own thread while the test reads, so every add and every read
+    /// takes the same lock (a plain list read beside an add threw "collection was modified").
+    /// </summary>
+    private sealed class LockedSpans : System.Collections.ObjectModel.Collection<Activity>
+    {
+        private readonly Lock _gate = new();
+
+        public List<Activity> Snapshot()
+        {
+            lock (_gate)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (_gate)
+            {
+                base.InsertItem(index, item);
+            }
         }
     }
 

@@ -21,6 +21,9 @@ public enum AccountEvent
 
     /// <summary>An administrator locked or disabled the account.</summary>
     SwitchedOff,
+
+    /// <summary>The owner followed a notice's "This wasn't me" link.</summary>
+    LockedDown,
 }
 
 /// <summary>What one event ended.</summary>
@@ -38,7 +41,7 @@ public sealed record EndedCredentials(int Sessions, int Tokens, int Links)
 /// class calls them per event:
 /// <list type="table">
 /// <listheader><term>event</term><description>ends</description></listheader>
-/// <item><term>recovery by mail, forced reset, second factors reset</term><description>every session, every token,
+/// <item><term>recovery by mail, forced reset, second factors reset, a "This wasn't me" lockdown</term><description>every session, every token,
 /// every unused link and pending email change (the security stamp has changed too, which ends remembered
 /// second-factor devices)</description></item>
 /// <item><term>password changed</term><description>every other session, every unused link and pending email change, and

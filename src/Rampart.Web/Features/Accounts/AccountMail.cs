@@ -17,13 +17,19 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
             $"Hello {user.UserName},\n\nConfirm your email address to finish creating your Rampart account:\n\n{link}\n\nThe link works once, for 48 hours. If you did not create an account, ignore this mail.\n", cancellationToken);
     }
 
-    public async Task SendPasswordResetAsync(User user, CancellationToken cancellationToken)
+    /// <summary>
+    /// A reset link to the account's address. <paramref name="why"/> says why when the owner did not ask (an
+    /// administrator's forced reset, a lockdown); then the mail does not say "ignore this".
+    /// </summary>
+    public async Task SendPasswordResetAsync(User user, CancellationToken cancellationToken, string? why = null)
     {
         ArgumentNullException.ThrowIfNull(user);
         var token = await users.GeneratePasswordResetTokenAsync(user);
         var link = origin.Link($"/account/reset-password?user={UrlEncoder.Default.Encode(user.Id)}&token={UrlEncoder.Default.Encode(token)}");
-        await mail.SendAsync(user.Email!, "Reset your Rampart password",
-            $"Hello {user.UserName},\n\nSomeone (hopefully you) asked to reset the password of your Rampart account. To choose a new one, open:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this mail: your password is unchanged.\n", cancellationToken);
+        var body = why is null
+            ? $"Hello {user.UserName},\n\nSomeone (hopefully you) asked to reset the password of your Rampart account. To choose a new one, open:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this mail: your password is unchanged.\n"
+            : $"Hello {user.UserName},\n\n{why}. Nobody can sign in to your Rampart account until a new password is chosen. To choose it, open:\n\n{link}\n\nThe link works once, for one hour. When it has expired, ask for a new one at {origin.Link("/account/forgot-password")}.\n";
+        await mail.SendAsync(user.Email!, why is null ? "Reset your Rampart password" : "Choose a new Rampart password", body, cancellationToken);
     }
 
     /// <summary>The queued half of a reset request: a token and a mail when the request named an account that can reset.</summary>
@@ -83,7 +89,7 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
     /// use. Nothing when the account's credentials changed since the request (<paramref name="stampHash"/>): a
     /// request made before a password change or a recovery never produces a link.
     /// </summary>
-    public static async Task SendEmailChangeAsync(IServiceProvider services, string userId, string newEmail, string? stampHash, CancellationToken cancellationToken)
+    public static async Task SendEmailChangeAsync(IServiceProvider services, string userId, string newEmail, string? stampHash, string? origin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         var users = services.GetRequiredService<UserManager<User>>();
@@ -95,7 +101,7 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
 
         if (user.Email is { } current && !string.Equals(current, newEmail, StringComparison.OrdinalIgnoreCase))
         {
-            await mail.SendEmailChangeRequestedNoticeAsync(user, current, newEmail, cancellationToken);
+            await services.GetRequiredService<AccountNotices>().TellAsync(user, SecurityEvent.EmailChangeRequested, cancellationToken, detail: newEmail, from: origin ?? "an unknown place");
         }
 
         if (await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
@@ -106,14 +112,6 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         {
             await mail.SendEmailChangeAsync(user, newEmail, cancellationToken);
         }
-    }
-
-    /// <summary>To the current address when a change to another is asked for: what, when, and what to do if it was not the owner.</summary>
-    public Task SendEmailChangeRequestedNoticeAsync(User user, string currentEmail, string newEmail, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        return mail.SendAsync(currentEmail, "A change of your Rampart email address was requested",
-            $"Hello {user.UserName},\n\nSomeone signed in to your Rampart account asked to change its email address to {newEmail}. Nothing changes unless the link sent there is opened.\n\nIf this was not you, change your password now at {origin.Link("/account/manage/password")} (or reset it at {origin.Link("/account/forgot-password")}): that cancels the request and signs everyone else out.\n", cancellationToken);
     }
 
     public Task SendRegistrationFailedAsync(string email, string userName, CancellationToken cancellationToken) =>
@@ -127,13 +125,6 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         var link = origin.Link($"/account/confirm-email-change?user={UrlEncoder.Default.Encode(user.Id)}&email={UrlEncoder.Default.Encode(newEmail)}&token={UrlEncoder.Default.Encode(token)}");
         await mail.SendAsync(newEmail, "Confirm your new Rampart email address",
             $"Hello {user.UserName},\n\nTo use this address for your Rampart account, open:\n\n{link}\n\nThe link works once, for 48 hours. If you did not ask for this, ignore this mail.\n", cancellationToken);
-    }
-
-    public Task SendEmailChangedNoticeAsync(User user, string oldEmail, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        return mail.SendAsync(oldEmail, "Your Rampart email address was changed",
-            $"Hello {user.UserName},\n\nThe email address of your Rampart account was changed to {user.Email}. If this was not you, reset your password at {origin.Link("/account/forgot-password")} and tell your administrator.\n", cancellationToken);
     }
 
     /// <summary>Sent instead of a second account when someone registers with an email already in use.</summary>

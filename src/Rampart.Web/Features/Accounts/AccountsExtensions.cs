@@ -71,6 +71,8 @@ public static class AccountsExtensions
                 context.Response.Redirect(new Uri(context.RedirectUri, UriKind.RelativeOrAbsolute) is { IsAbsoluteUri: true } absolute ? absolute.PathAndQuery : context.RedirectUri);
                 return Task.CompletedTask;
             };
+            // Every sign-in, whatever its path, records the browser; a new one tells the owner (not a session's renewal).
+            cookie.Events.OnSignedIn = KnownDevices.OnSignedInAsync;
             // A 403, recorded (coalesced) as a security event with every other refusal by the hardening layer.
             cookie.Events.OnRedirectToAccessDenied = context =>
             {
@@ -109,6 +111,8 @@ public static class AccountsExtensions
         services.AddScoped<SessionService>();
         services.AddScoped<AccountLinks>();
         services.AddScoped<AccountCredentials>();
+        services.AddScoped<AccountNotices>();
+        services.AddScoped<KnownDevices>();
         services.AddAudit();
         services.AddScoped<AccountMail>();
         services.AddScoped<Reauthentication>();

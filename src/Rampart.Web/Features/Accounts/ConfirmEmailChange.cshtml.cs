@@ -9,7 +9,7 @@ namespace Rampart.Web.Features.Accounts;
 /// The page an email-change link opens: opening it changes nothing; the change is the POST of its button (ASVS
 /// V3.5.3), so a link scanner that fetches the mail's links cannot move the account to the new address.
 /// </summary>
-public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManager<User> signIn, AccountMail mail, AuditLog audit) : PageModel
+public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManager<User> signIn, AccountNotices notices, AuditLog audit) : PageModel
 {
     [BindProperty(Name = "user", SupportsGet = true)]
     public string? UserId { get; set; }
@@ -50,7 +50,8 @@ public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManag
         await audit.RecordAsync(AuditKinds.EmailChanged, account.Id, account.UserName, cancellationToken: cancellationToken);
         if (oldEmail is not null)
         {
-            await mail.SendEmailChangedNoticeAsync(account, oldEmail, cancellationToken);
+            // To the old address: the new one may be an intruder's. Its link puts the old address back.
+            await notices.TellAsync(account, SecurityEvent.EmailChanged, cancellationToken, to: oldEmail, detail: account.Email, previousEmail: oldEmail);
         }
 
         // The security stamp changed; keep this browser signed in if it is the account's own.

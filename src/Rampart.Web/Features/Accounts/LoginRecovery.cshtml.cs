@@ -11,7 +11,7 @@ namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
 [FreshSessionOnSignIn]
-public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit, RampartMetrics metrics) : PageModel
+public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService signInService, AuditLog audit, RampartMetrics metrics, AccountNotices notices) : PageModel
 {
     [BindProperty]
     public RecoveryInput Input { get; set; } = new();
@@ -41,6 +41,7 @@ public sealed class LoginRecoveryModel(SignInManager<User> signIn, SignInService
         {
             metrics.SignIn(SignInOutcomes.Succeeded, SignInMethods.Recovery);
             await audit.RecordAsync(AuditKinds.RecoveryCodeUsed, user.Id, user.UserName);
+            await notices.TellAsync(user, SecurityEvent.RecoveryCodeUsed, HttpContext.RequestAborted);
             return LocalRedirect(ReturnUrls.Safe(ReturnUrl));
         }
 

@@ -40,7 +40,8 @@ public sealed partial class PasskeyService(
     TimeProvider time,
     Caching.CacheInvalidation invalidation,
     ILogger<PasskeyService> logger,
-    RampartMetrics metrics)
+    RampartMetrics metrics,
+    AccountNotices notices)
 {
     /// <summary>Most passkeys one account may hold.</summary>
     public const int MaxPerAccount = 20;
@@ -197,6 +198,7 @@ public sealed partial class PasskeyService(
 
         await audit.RecordAsync(AuditKinds.PasskeyAdded, user.Id, user.UserName, result.Passkey.Name, cancellationToken);
         await SecondFactorsChangedAsync(user, cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.PasskeyAdded, cancellationToken, detail: result.Passkey.Name);
         return PasskeyRegistrationOutcome.Added;
     }
 
@@ -255,6 +257,7 @@ public sealed partial class PasskeyService(
         {
             await audit.RecordAsync(AuditKinds.PasskeyRemoved, user.Id, user.UserName, passkey.Name, cancellationToken);
             await SecondFactorsChangedAsync(user, cancellationToken);
+            await notices.TellAsync(user, SecurityEvent.PasskeyRemoved, cancellationToken, detail: passkey.Name);
         }
 
         return removed;

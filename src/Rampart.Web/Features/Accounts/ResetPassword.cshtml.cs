@@ -9,7 +9,7 @@ using Rampart.Web.Features.Audit;
 namespace Rampart.Web.Features.Accounts;
 
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class ResetPasswordModel(UserManager<User> users, SignInService signIn, AccountCredentials credentials, AuditLog audit) : PageModel
+public sealed class ResetPasswordModel(UserManager<User> users, SignInService signIn, AccountCredentials credentials, AccountNotices notices, AuditLog audit) : PageModel
 {
     public const string InvalidLink = "This reset link is invalid, used or expired. Ask for a new one.";
 
@@ -61,6 +61,7 @@ public sealed class ResetPasswordModel(UserManager<User> users, SignInService si
         // Recovery: whatever was made with the old password (sessions, API tokens, pending email changes, other links) ends.
         await credentials.EndAsync(user.Id, AccountEvent.RecoveredByMail, "password reset", cancellationToken);
         await audit.RecordAsync(AuditKinds.PasswordReset, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.PasswordReset, cancellationToken);
         Done = true;
         return Page();
     }

@@ -43,6 +43,9 @@ public sealed class User : IdentityUser
     /// <summary>Set when an administrator forces a password reset: sign-in is refused until it is done.</summary>
     public bool MustResetPassword { get; set; }
 
+    /// <summary>Mail the owner when the account is signed in from a browser or device not seen before (the one notice an owner may turn off).</summary>
+    public bool NotifyNewDevice { get; set; } = true;
+
     /// <summary>An administrator has switched the account off (disabled or locked): nothing of it may authenticate.</summary>
     public bool IsSwitchedOff => AccountGate.IsSwitchedOff(DisabledAt, LockedAt);
 }

@@ -61,6 +61,7 @@ public sealed partial class AccountAdministration(
     RampartDbContext db,
     SessionService sessions,
     AccountCredentials credentials,
+    AccountNotices notices,
     AccountMail mail,
     AuditLog audit,
     AuditChain chain,
@@ -279,7 +280,12 @@ public sealed partial class AccountAdministration(
         }
 
         await audit.RecordAsync(kind, id, user.UserName, $"by {by}", cancellationToken);
+        await TellAsync(user, $"your account was {done}", by, cancellationToken);
     }
+
+    /// <summary>Every administrator's action on an account is mailed to its owner (who did it: an administrator, or the operator).</summary>
+    private Task TellAsync(User user, string what, string by, CancellationToken cancellationToken) =>
+        notices.TellAsync(user, SecurityEvent.AdministratorAction, cancellationToken, detail: what, from: $"an administrator ({by})");
 
     /// <summary>Ends the lockout after failed guesses now, and forgets the failures that led to it.</summary>
     public async Task ClearLockoutAsync(User user, string by, CancellationToken cancellationToken)
@@ -290,6 +296,7 @@ public sealed partial class AccountAdministration(
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
         await audit.RecordAsync(AuditKinds.LockoutCleared, user.Id, user.UserName, $"by {by}", cancellationToken);
+        await TellAsync(user, "the lockout after failed sign-ins was cleared", by, cancellationToken);
     }
 
     /// <summary>Ends every session, revokes every token, refuses sign-in until a new password is chosen, and mails a reset link.</summary>
@@ -303,7 +310,7 @@ public sealed partial class AccountAdministration(
         await credentials.EndAsync(user.Id, AccountEvent.PasswordResetForced, $"password reset forced by {by}", cancellationToken);
         if (user.Email is not null)
         {
-            await mail.SendPasswordResetAsync(user, cancellationToken);
+            await mail.SendPasswordResetAsync(user, cancellationToken, why: $"An administrator ({by}) requires a new password for your account and signed it out everywhere");
         }
 
         await audit.RecordAsync(AuditKinds.PasswordResetForced, user.Id, user.UserName, $"by {by}", cancellationToken);
@@ -330,6 +337,7 @@ public sealed partial class AccountAdministration(
         await users.UpdateSecurityStampAsync(user);
         await credentials.EndAsync(user.Id, AccountEvent.SecondFactorsReset, $"second factors reset by {by}", cancellationToken);
         await audit.RecordAsync(AuditKinds.SecondFactorsReset, user.Id, user.UserName, $"authenticator app off, {passkeys.Count} passkey(s) removed, by {by}", cancellationToken);
+        await TellAsync(user, $"two-factor authentication was reset (authenticator app off, {passkeys.Count} passkey(s) removed) and every session and API token ended", by, cancellationToken);
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public static class AuditKinds
     public const string TokenCreated = "token.created";
     public const string TokenRevoked = "token.revoked";
     public const string EmailChangeRequested = "email.change.requested";
+    public const string NewDevice = "login.newdevice";
+    public const string AccountLockedDown = "account.lockdown";
     public const string PasskeyRenamed = "passkey.renamed";
     public const string PasskeyRemoved = "passkey.removed";
     public const string SessionRevoked = "session.revoked";

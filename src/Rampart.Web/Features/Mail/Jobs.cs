@@ -34,7 +34,7 @@ public sealed record RegistrationJob(string UserName, string Email, string Passw
 
 /// <summary>An email change asked for in a request; <paramref name="StampHash"/> is the account's security stamp then
 /// (<see cref="AccountLinks.StampHash"/>): if it has changed by the time the job runs, no link is made.</summary>
-public sealed record EmailChangeJob(string UserId, string NewEmail, string? StampHash = null);
+public sealed record EmailChangeJob(string UserId, string NewEmail, string? StampHash = null, string? Origin = null);
 
 /// <summary>Wakes this instance's dispatcher when this instance queued something (other instances' jobs are polled).</summary>
 public sealed class JobSignal : IDisposable
@@ -214,7 +214,7 @@ internal sealed partial class JobDispatcher(IServiceScopeFactory scopes, JobSign
         AccountMail.CompleteRegistrationAsync(services, job.UserName, job.Email, job.PasswordHash, cancellationToken);
 
     private static Task ChangeEmail(IServiceProvider services, EmailChangeJob job, CancellationToken cancellationToken) =>
-        AccountMail.SendEmailChangeAsync(services, job.UserId, job.NewEmail, job.StampHash, cancellationToken);
+        AccountMail.SendEmailChangeAsync(services, job.UserId, job.NewEmail, job.StampHash, job.Origin, cancellationToken);
 
     private static T Read<T>(Job job) => JsonSerializer.Deserialize<T>(job.Payload) ?? throw new InvalidOperationException($"Job {job.Id} has no payload.");
 

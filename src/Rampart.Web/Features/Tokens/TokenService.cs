@@ -17,7 +17,7 @@ public sealed record TokenSummary(string Id, string Name, string Prefix, string 
 /// (<see cref="CacheInvalidation"/>), so a revoked token is refused on the very next request wherever it lands.
 /// Events that end all of an account's tokens at once go through <see cref="AccountCredentials"/>.
 /// </summary>
-public sealed class TokenService(RampartDbContext db, TimeProvider time, CacheInvalidation invalidation, AuditLog audit)
+public sealed class TokenService(RampartDbContext db, TimeProvider time, CacheInvalidation invalidation, AuditLog audit, AccountNotices notices)
 {
     public async Task<(string Token, PersonalAccessToken Record)> IssueAsync(User user, string name, IReadOnlyCollection<string> scopes, int expiresInDays, CancellationToken cancellationToken)
     {
@@ -38,6 +38,7 @@ public sealed class TokenService(RampartDbContext db, TimeProvider time, CacheIn
         db.PersonalAccessTokens.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditKinds.TokenCreated, user.Id, user.UserName, $"{record.Prefix}… '{name}', {record.Scopes}, {expiresInDays} day(s)", cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.TokenCreated, cancellationToken, detail: name);
         return (token, record);
     }
 

@@ -59,7 +59,7 @@ public sealed class EmailModel(UserManager<User> users, SignInService signIn, Re
         // Same answer and the same work whether or not the address has an account: which mail goes out (a
         // confirmation link, or "this address already has an account" to its owner) is decided after the answer.
         var newEmail = Input.NewEmail.Trim();
-        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.EmailChange, new EmailChangeJob(user.Id, newEmail, AccountLinks.StampHash(user)), cancellationToken);
+        await jobs.EnqueueAfterRandomDelayAsync(JobKinds.EmailChange, new EmailChangeJob(user.Id, newEmail, AccountLinks.StampHash(user), RequestOrigin.Describe(HttpContext)), cancellationToken);
         await audit.RecordAsync(Audit.AuditKinds.EmailChangeRequested, user.Id, user.UserName, cancellationToken: cancellationToken);
 
         Sent = true;

@@ -22,6 +22,10 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
 
     public bool Saved { get; private set; }
 
+    /// <summary>Mail me when the account is signed in from a new browser (the one notice an owner may turn off).</summary>
+    [BindProperty]
+    public bool NotifyNewDevice { get; set; } = true;
+
     public async Task<IActionResult> OnGetAsync()
     {
         var user = await users.GetUserAsync(User);
@@ -32,6 +36,24 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
 
         Load(user);
         Input.DisplayName = user.DisplayName;
+        return Page();
+    }
+
+    /// <summary>Turns the new-device mail on or off; every other notice always goes.</summary>
+    public async Task<IActionResult> OnPostNotificationsAsync()
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        user.NotifyNewDevice = NotifyNewDevice;
+        await users.UpdateAsync(user);
+        Load(user);
+        Input.DisplayName = user.DisplayName;
+        ModelState.Clear();
+        Saved = true;
         return Page();
     }
 
@@ -62,6 +84,7 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
         EmailConfirmed = user.EmailConfirmed;
         TwoFactorEnabled = user.TwoFactorEnabled;
         CreatedAt = user.CreatedAt;
+        NotifyNewDevice = user.NotifyNewDevice;
     }
 
     public sealed class ProfileInput

@@ -15,7 +15,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// link, and — unless the owner unticks it — every API token, listed on the page (<see cref="AccountCredentials"/>).
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, AccountCredentials credentials, TokenService tokens, AuditLog audit) : PageModel
+public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, AccountCredentials credentials, TokenService tokens, AccountNotices notices, AuditLog audit) : PageModel
 {
     [BindProperty]
     public ChangeInput Input { get; set; } = new();
@@ -69,6 +69,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
         // The security stamp changed: re-issue this session (a new session id, too) so it stays valid.
         await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync(AuditKinds.PasswordChanged, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.PasswordChanged, cancellationToken);
         Done = true;
         Input = new();
         Tokens = await tokens.ListAsync(user.Id, cancellationToken);

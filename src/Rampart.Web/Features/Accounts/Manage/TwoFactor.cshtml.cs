@@ -11,7 +11,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>TOTP (RFC 6238) with a QR code drawn here as SVG, ten hashed single-use recovery codes.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, Reauthentication reauth, AuditLog audit) : PageModel
+public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, Reauthentication reauth, AuditLog audit, AccountNotices notices) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to change two-factor settings.";
 
@@ -75,6 +75,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
         await users.SetTwoFactorEnabledAsync(user, true);
         RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
         await audit.RecordAsync(AuditKinds.TwoFactorEnabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.TwoFactorEnabled, cancellationToken);
         await signIn.RefreshSignInAsync(user); // the security stamp changed
         Message = "Two-factor authentication is on.";
     }, requireEnabled: false, cancellationToken);
@@ -85,6 +86,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
         await users.ResetAuthenticatorKeyAsync(user);
         await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
         await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.TwoFactorDisabled, cancellationToken);
         await signIn.RefreshSignInAsync(user); // the security stamp changed
         Message = "Two-factor authentication is off.";
     }, requireEnabled: true, cancellationToken, proveNow: true);
@@ -93,6 +95,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
     {
         RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10) ?? []];
         await audit.RecordAsync(AuditKinds.RecoveryCodesGenerated, user.Id, user.UserName, cancellationToken: cancellationToken);
+        await notices.TellAsync(user, SecurityEvent.RecoveryCodesRenewed, cancellationToken);
         Message = "New recovery codes made; the old ones no longer work.";
     }, requireEnabled: true, cancellationToken, proveNow: true);
 

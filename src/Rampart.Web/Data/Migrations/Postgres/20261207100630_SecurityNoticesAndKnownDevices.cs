@@ -1,0 +1,104 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Rampart.Web.Data.Migrations.Postgres
+{
+    /// <summary>
+    /// The owner's notices and their "This wasn't me" links (<c>SecurityNotices</c>), the browsers each account has
+    /// signed in from (<c>KnownDevices</c>), and the one notice an owner may turn off (<c>NotifyNewDevice</c>, on).
+    /// </summary>
+    public partial class SecurityNoticesAndKnownDevices : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<bool>(
+                name: "NotifyNewDevice",
+                table: "AspNetUsers",
+                type: "boolean",
+                nullable: false,
+                defaultValue: true); // existing accounts are told of new devices too, as new ones are
+
+            migrationBuilder.CreateTable(
+                name: "KnownDevices",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    DeviceHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    FirstSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_KnownDevices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_KnownDevices_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SecurityNotices",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Event = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OccurredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    PreviousEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SecurityNotices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SecurityNotices_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_KnownDevices_UserId_DeviceHash",
+                table: "KnownDevices",
+                columns: new[] { "UserId", "DeviceHash" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SecurityNotices_TokenHash",
+                table: "SecurityNotices",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SecurityNotices_UserId",
+                table: "SecurityNotices",
+                column: "UserId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "KnownDevices");
+
+            migrationBuilder.DropTable(
+                name: "SecurityNotices");
+
+            migrationBuilder.DropColumn(
+                name: "NotifyNewDevice",
+                table: "AspNetUsers");
+        }
+    }
+}

@@ -1,0 +1,285 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Rampart.Hardening;
+using Rampart.Web.Data;
+using Rampart.Web.Features.Audit;
+using Rampart.Web.Features.Mail;
+
+namespace Rampart.Web.Features.Accounts;
+
+/// <summary>A security event the owner is told of by mail (<see cref="AccountNotices"/>).</summary>
+public enum SecurityEvent
+{
+    NewDevice,
+    PasswordChanged,
+    PasswordReset,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodesRenewed,
+    RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
+    TokenCreated,
+    EmailChangeRequested,
+    EmailChanged,
+    AdministratorAction,
+}
+
+/// <summary>What a "This wasn't me" link found and did.</summary>
+public sealed record LockdownResult(string UserName, SecurityEvent Event, DateTimeOffset OccurredAt, EndedCredentials Ended, IReadOnlyList<string> Undone);
+
+/// <summary>
+/// Tells an account's owner, by mail to its current address (for an address change, to the old one), of every
+/// event that changes who may act for the account — what, when, from where (<see cref="RequestOrigin"/>) — with a
+/// <b>"This wasn't me"</b> link that locks the account down (<see cref="LockDownAsync"/>): every session and API
+/// token ended, pending changes and links voided, the event's own credential undone (a passkey added, an
+/// authenticator turned on, an address changed), a password reset required and its link mailed. The mails are
+/// queued like every other (<see cref="IMailSender"/>). Only the new-device mail can be turned off by the owner.
+/// </summary>
+public sealed class AccountNotices(
+    RampartDbContext db,
+    UserManager<User> users,
+    IMailSender mail,
+    PublicOrigin origin,
+    IHttpContextAccessor http,
+    TimeProvider time,
+    IServiceProvider services)
+{
+    /// <summary>How long a "This wasn't me" link works.</summary>
+    public static readonly TimeSpan LinkLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>The page the link opens.</summary>
+    public const string PagePath = "/account/this-wasnt-me";
+
+    /// <summary>
+    /// Mails the notice of <paramref name="securityEvent"/> to <paramref name="to"/> (default: the account's address).
+    /// <paramref name="detail"/> completes the sentence where the event has one (the new address, an administrator's
+    /// action); <paramref name="from"/> replaces the request's origin (an administrator, a queued job's request).
+    /// </summary>
+    public async Task TellAsync(User user, SecurityEvent securityEvent, CancellationToken cancellationToken, string? to = null, string? detail = null, string? from = null, string? previousEmail = null)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        to ??= user.Email;
+        if (string.IsNullOrEmpty(to))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var token = OpaqueId.NewSecret();
+        db.SecurityNotices.Add(new SecurityNotice
+        {
+            UserId = user.Id,
+            Event = securityEvent.ToString(),
+            TokenHash = OpaqueId.Hash(token),
+            OccurredAt = now,
+            ExpiresAt = now + LinkLifetime,
+            PreviousEmail = previousEmail,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+
+        var (subject, sentence) = Wording(securityEvent, detail);
+        var link = origin.Link($"{PagePath}?token={Uri.EscapeDataString(token)}");
+        var body = $"Hello {user.UserName},\n\n{sentence}.\n\nWhen: {now:yyyy-MM-dd HH:mm} UTC\nFrom: {from ?? RequestOrigin.Describe(http.HttpContext)}\n\n"
+            + "If this was you, there is nothing to do.\n\n"
+            + $"If this wasn't you, open this link. After you confirm, it signs everyone out of your account, revokes its API tokens, cancels pending changes{Undoes(securityEvent)}, and mails you a link to choose a new password:\n\n{link}\n\n"
+            + "The link works once, for 7 days. You can see your account's recent security events at " + origin.Link("/account/manage/activity") + ".\n";
+        await mail.SendAsync(to, subject, body, cancellationToken);
+    }
+
+    /// <summary>The notice a link names, when it is unused and unexpired (opening the page changes nothing).</summary>
+    public async Task<(SecurityEvent Event, DateTimeOffset OccurredAt)?> FindAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 128)
+        {
+            return null;
+        }
+
+        var hash = OpaqueId.Hash(token);
+        var now = time.GetUtcNow();
+        var notice = await db.SecurityNotices.AsNoTracking().Where(n => n.TokenHash == hash && n.UsedAt == null && n.ExpiresAt > now)
+            .Select(n => new { n.Event, n.OccurredAt }).SingleOrDefaultAsync(cancellationToken);
+        return notice is not null && Enum.TryParse<SecurityEvent>(notice.Event, out var kind) ? (kind, notice.OccurredAt) : null;
+    }
+
+    /// <summary>
+    /// Spends the link (once, in the statement that checks it) and locks the account down. Null when the link is
+    /// unknown, used or expired.
+    /// </summary>
+    public async Task<LockdownResult?> LockDownAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 128)
+        {
+            return null;
+        }
+
+        var hash = OpaqueId.Hash(token);
+        var now = time.GetUtcNow();
+        if (await db.SecurityNotices.Where(n => n.TokenHash == hash && n.UsedAt == null && n.ExpiresAt > now)
+                .ExecuteUpdateAsync(n => n.SetProperty(x => x.UsedAt, now), cancellationToken) != 1)
+        {
+            return null;
+        }
+
+        var notice = await db.SecurityNotices.AsNoTracking().SingleAsync(n => n.TokenHash == hash, cancellationToken);
+        if (await users.FindByIdAsync(notice.UserId) is not { } user || !Enum.TryParse<SecurityEvent>(notice.Event, out var kind))
+        {
+            return null;
+        }
+
+        var undone = new List<string>();
+        switch (kind)
+        {
+            case SecurityEvent.PasskeyAdded:
+                // The passkeys added since the event (a minute's margin): the intruder's, not the owner's older ones.
+                foreach (var passkey in (await users.GetPasskeysAsync(user)).Where(p => p.CreatedAt >= notice.OccurredAt.AddMinutes(-1)))
+                {
+                    await users.RemovePasskeyAsync(user, passkey.CredentialId);
+                    undone.Add($"the passkey '{passkey.Name}' removed");
+                }
+
+                break;
+            case SecurityEvent.TwoFactorEnabled when user.TwoFactorEnabled:
+                await users.SetTwoFactorEnabledAsync(user, false);
+                await users.ResetAuthenticatorKeyAsync(user);
+                await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+                undone.Add("the authenticator app turned off (set it up again after the reset)");
+                break;
+            case SecurityEvent.EmailChanged when notice.PreviousEmail is { } previous && !string.Equals(previous, user.Email, StringComparison.OrdinalIgnoreCase):
+                if (await users.FindByEmailAsync(previous) is { } holder && holder.Id != user.Id)
+                {
+                    undone.Add($"the address could not be put back to {previous}: another account uses it now; ask your administrator");
+                }
+                else
+                {
+                    await users.SetEmailAsync(user, previous);
+                    user.EmailConfirmed = true; // it was confirmed before the change, and this link reached it
+                    undone.Add($"the address put back to {previous}");
+                }
+
+                break;
+        }
+
+        user.MustResetPassword = true;
+        await users.UpdateAsync(user);
+        await users.UpdateSecurityStampAsync(user);
+        var ended = await services.GetRequiredService<AccountCredentials>().EndAsync(user.Id, AccountEvent.LockedDown, $"locked down from the notice of {kind}", cancellationToken);
+        if (user.Email is not null)
+        {
+            await services.GetRequiredService<AccountMail>().SendPasswordResetAsync(user, cancellationToken, why: "Your account was locked down from a \"This wasn't me\" link: everyone was signed out");
+        }
+
+        await services.GetRequiredService<AuditLog>().RecordAsync(AuditKinds.AccountLockedDown, user.Id, user.UserName,
+            $"from the notice of {kind} at {notice.OccurredAt:u}; {ended}" + (undone.Count > 0 ? "; " + string.Join("; ", undone) : ""), cancellationToken);
+        return new LockdownResult(user.UserName ?? "", kind, notice.OccurredAt, ended, undone);
+    }
+
+    /// <summary>Subject and sentence of each event's mail.</summary>
+    public static (string Subject, string Sentence) Wording(SecurityEvent securityEvent, string? detail = null) => securityEvent switch
+    {
+        SecurityEvent.NewDevice => ("New sign-in to your Rampart account", "Your account was signed in from a browser or device it has not used before"),
+        SecurityEvent.PasswordChanged => ("Your Rampart password was changed", "The password of your account was changed"),
+        SecurityEvent.PasswordReset => ("Your Rampart password was reset", "The password of your account was reset with a link mailed to this address"),
+        SecurityEvent.TwoFactorEnabled => ("Two-factor authentication was turned on", "Two-factor authentication with an authenticator app was turned on for your account"),
+        SecurityEvent.TwoFactorDisabled => ("Two-factor authentication was turned off", "Two-factor authentication with an authenticator app was turned off for your account"),
+        SecurityEvent.RecoveryCodesRenewed => ("New recovery codes were made", "New recovery codes were made for your account; the old ones no longer work"),
+        SecurityEvent.RecoveryCodeUsed => ("A recovery code was used", "A recovery code was used to sign in to your account"),
+        SecurityEvent.PasskeyAdded => ("A passkey was added", $"A passkey{Named(detail)} was added to your account"),
+        SecurityEvent.PasskeyRemoved => ("A passkey was removed", $"A passkey{Named(detail)} was removed from your account"),
+        SecurityEvent.TokenCreated => ("An API token was created", $"An API token{Named(detail)} was created for your account"),
+        SecurityEvent.EmailChangeRequested => ("A change of your Rampart email address was requested", $"Someone signed in to your account asked to change its email address to {detail}. Nothing changes unless the link sent there is opened"),
+        SecurityEvent.EmailChanged => ("Your Rampart email address was changed", $"The email address of your account was changed to {detail}"),
+        SecurityEvent.AdministratorAction => ("An administrator changed your Rampart account", $"An administrator acted on your account: {detail}"),
+        _ => ("Security event on your Rampart account", "Something changed on your account"),
+    };
+
+    private static string Named(string? name) => string.IsNullOrWhiteSpace(name) ? "" : $" ('{name}')";
+
+    private static string Undoes(SecurityEvent securityEvent) => securityEvent switch
+    {
+        SecurityEvent.PasskeyAdded => ", removes the passkey that was added",
+        SecurityEvent.TwoFactorEnabled => ", turns off the authenticator app that was set up",
+        SecurityEvent.EmailChanged => ", puts this address back",
+        _ => "",
+    };
+}
+
+/// <summary>
+/// The browsers an account has signed in from (<see cref="KnownDevice"/>). Called once per sign-in, whatever the
+/// path (password, second factor, recovery code, passkey — the cookie handler's signed-in event), never on a
+/// refresh of an existing session.
+/// </summary>
+public sealed class KnownDevices(RampartDbContext db, UserManager<User> users, AccountNotices notices, AuditLog audit, TimeProvider time)
+{
+    /// <summary>The cookie that names this browser: a random value, HttpOnly, 400 days.</summary>
+    public const string CookieName = RampartHardeningExtensions.CookiePrefix + "rampart-device";
+
+    /// <summary>How long the browser keeps the cookie (the longest a browser allows).</summary>
+    public static readonly TimeSpan CookieLifetime = TimeSpan.FromDays(400);
+
+    /// <summary>Records the browser of this sign-in; a browser new to an account that had signed in before tells its owner.</summary>
+    public async Task SignedInAsync(HttpContext context, string userId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var value = context.Request.Cookies[CookieName];
+        if (value is null || value.Length != 43 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            value = OpaqueId.NewSecret();
+            context.Response.Cookies.Append(CookieName, value, new CookieOptions
+            {
+                Secure = true,
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Path = "/",
+                MaxAge = CookieLifetime,
+                IsEssential = true,
+            });
+        }
+
+        var hash = OpaqueId.Hash(userId + ":" + value);
+        var now = time.GetUtcNow();
+        if (await db.KnownDevices.Where(d => d.UserId == userId && d.DeviceHash == hash)
+                .ExecuteUpdateAsync(d => d.SetProperty(x => x.LastSeenAt, now), cancellationToken) > 0)
+        {
+            return;
+        }
+
+        var first = !await db.KnownDevices.AnyAsync(d => d.UserId == userId, cancellationToken);
+        var device = new KnownDevice { UserId = userId, DeviceHash = hash, FirstSeenAt = now, LastSeenAt = now };
+        db.KnownDevices.Add(device);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
+        {
+            db.Entry(device).State = EntityState.Detached; // the same browser's other sign-in at the same moment recorded it
+            return;
+        }
+
+        if (first || await users.FindByIdAsync(userId) is not { } user)
+        {
+            return; // an account's first browser is where it began: nothing to tell
+        }
+
+        await audit.RecordAsync(AuditKinds.NewDevice, user.Id, user.UserName, RequestOrigin.Device(context.Request.Headers.UserAgent.ToString()), cancellationToken);
+        if (user.NotifyNewDevice)
+        {
+            await notices.TellAsync(user, SecurityEvent.NewDevice, cancellationToken);
+        }
+    }
+
+    /// <summary>The signed-in event of the session cookie: a sign-in, not the renewal of a session already held.</summary>
+    public static async Task OnSignedInAsync(Microsoft.AspNetCore.Authentication.Cookies.CookieSignedInContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var renewal = context.HttpContext.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == IdentityConstants.ApplicationScheme);
+        if (renewal || context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier) is not { } userId)
+        {
+            return;
+        }
+
+        await context.HttpContext.RequestServices.GetRequiredService<KnownDevices>().SignedInAsync(context.HttpContext, userId, context.HttpContext.RequestAborted);
+    }
+}
