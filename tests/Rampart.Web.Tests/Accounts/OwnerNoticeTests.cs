@@ -55,7 +55,9 @@ public sealed class OwnerNoticeTests
         {
             "password changed" => await Do(() => browser.SubmitFormAsync("/account/manage/password", new Dictionary<string, string>
             {
-                ["Input.CurrentPassword"] = AccountHelpers.Password, ["Input.NewPassword"] = "copper-lantern-harvest-62", ["Input.ConfirmPassword"] = "copper-lantern-harvest-62",
+                ["Input.CurrentPassword"] = AccountHelpers.Password,
+                ["Input.NewPassword"] = "copper-lantern-harvest-62",
+                ["Input.ConfirmPassword"] = "copper-lantern-harvest-62",
             }), "The password of your account was changed"),
             "token created on the API" => await Do(() => app.TokenAsync("owner"), "An API token"),
             "token created on the page" => await Do(() => browser.SubmitFormAsync("/account/manage/tokens", new Dictionary<string, string> { ["Input.Name"] = "laptop script", ["Input.Read"] = "true", ["Input.Days"] = "30" }, formSelector: "form[action*='Create']"), "An API token ('laptop script') was created"),
