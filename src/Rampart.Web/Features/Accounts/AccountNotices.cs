@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Hardening;
@@ -275,7 +274,7 @@ public sealed class KnownDevices(RampartDbContext db, UserManager<User> users, A
     {
         ArgumentNullException.ThrowIfNull(context);
         var renewal = context.HttpContext.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == IdentityConstants.ApplicationScheme);
-        if (renewal || context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier) is not { } userId)
+        if (renewal || CurrentUser.IdOf(context.Principal) is not { } userId)
         {
             return;
         }

@@ -109,6 +109,7 @@ public static class AccountsExtensions
         services.AddPasskeys();
         services.AddScoped<SignInService>();
         services.AddScoped<SessionService>();
+        services.AddScoped<CurrentUser>();
         services.AddScoped<AccountLinks>();
         services.AddScoped<AccountCredentials>();
         services.AddScoped<AccountNotices>();

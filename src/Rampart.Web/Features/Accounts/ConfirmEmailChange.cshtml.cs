@@ -55,7 +55,7 @@ public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManag
         }
 
         // The security stamp changed; keep this browser signed in if it is the account's own.
-        if (users.GetUserId(User) == account.Id)
+        if (CurrentUser.IdOf(User) == account.Id)
         {
             await signIn.RefreshSignInAsync(account);
         }

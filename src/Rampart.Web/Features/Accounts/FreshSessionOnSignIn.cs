@@ -33,7 +33,7 @@ public sealed class FreshSessionOnSignInAttribute : Attribute, IAsyncPageFilter
 
         var signIn = http.RequestServices.GetRequiredService<SignInManager<User>>();
         var audit = http.RequestServices.GetRequiredService<Audit.AuditLog>();
-        await audit.RecordAsync(Audit.AuditKinds.Logout, signIn.UserManager.GetUserId(http.User), http.User.Identity?.Name, "a sign-in began in this browser: its previous session ended first");
+        await audit.RecordAsync(Audit.AuditKinds.Logout, CurrentUser.IdOf(http.User), http.User.Identity?.Name, "a sign-in began in this browser: its previous session ended first");
         await signIn.SignOutAsync();
         Hardening.Headers.ClearSiteData.OnSignOut(http.Response);
         context.Result = new LocalRedirectResult($"/account/login?{EndedFlag}=1");

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -17,7 +16,7 @@ public sealed class LogoutModel(SignInManager<User> signIn, AuditLog audit) : Pa
     {
         if (User.Identity?.IsAuthenticated == true)
         {
-            await audit.RecordAsync(AuditKinds.Logout, User.FindFirstValue(ClaimTypes.NameIdentifier), User.Identity.Name);
+            await audit.RecordAsync(AuditKinds.Logout, CurrentUser.IdOf(User), User.Identity.Name);
         }
 
         // The cookie handler deletes the server-side session; the cookie is cleared too.

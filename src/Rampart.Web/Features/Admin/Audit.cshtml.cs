@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Audit;
 
 namespace Rampart.Web.Features.Admin;
@@ -38,7 +38,7 @@ public sealed class AuditModel(AuditQueries queries, AuditLog audit, TimeProvide
 
         var events = await queries.MatchingAsync(filter, ownerId: null, cancellationToken);
         var described = string.Join(' ', filter.RouteValues().Select(p => $"{p.Key}={p.Value}"));
-        await audit.RecordAsync(AuditKinds.AuditExported, User.FindFirstValue(ClaimTypes.NameIdentifier), User.Identity?.Name,
+        await audit.RecordAsync(AuditKinds.AuditExported, CurrentUser.IdOf(User), User.Identity?.Name,
             described.Length == 0 ? "every event" : described, cancellationToken);
         var at = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         return new JsonLinesResult(events, $"rampart-audit-{at}.jsonl");

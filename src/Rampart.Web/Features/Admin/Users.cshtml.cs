@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Admin;
 
@@ -54,7 +55,7 @@ public sealed class UsersModel(AccountAdministration administration) : PageModel
             return NotFound();
         }
 
-        if (notOnSelf && user.Id == User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value)
+        if (notOnSelf && user.Id == CurrentUser.IdOf(User))
         {
             // An administrator who locks themselves out may leave nobody able to undo it.
             Message = "You cannot lock, disable or force a reset of your own account here; use the operator command line.";

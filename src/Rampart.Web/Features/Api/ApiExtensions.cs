@@ -143,7 +143,7 @@ public static class ApiExtensions
 
     private static async Task<Results<Ok<MeResponse>, NotFound>> GetMeAsync(ClaimsPrincipal principal, RampartDbContext db, CancellationToken cancellationToken)
     {
-        var id = principal.FindFirstValue(ClaimTypes.NameIdentifier);
+        var id = CurrentUser.IdOf(principal);
         var me = await db.Users.AsNoTracking().Where(u => u.Id == id)
             .Select(u => new MeResponse(u.Id, u.UserName!, u.Email!, u.DisplayName, u.CreatedAt, u.TwoFactorEnabled))
             .SingleOrDefaultAsync(cancellationToken);

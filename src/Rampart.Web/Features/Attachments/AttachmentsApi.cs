@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Notes;
 
 namespace Rampart.Web.Features.Attachments;
@@ -85,7 +86,7 @@ public static class AttachmentsApi
         return endpoints;
     }
 
-    private static string Me(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private static string Me(ClaimsPrincipal user) => CurrentUser.IdOf(user)!;
 
     private static async Task<IResult> UploadAsync(string id, HttpRequest request, ClaimsPrincipal user, AttachmentService attachments, CancellationToken cancellationToken)
     {

@@ -1,8 +1,8 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Notes;
 
@@ -12,7 +12,7 @@ public sealed class DeleteNoteModel(RampartDbContext db, NoteService notes) : Pa
 
     public string Title { get; private set; } = "";
 
-    private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private string Me => CurrentUser.IdOf(User)!;
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {

@@ -1,8 +1,8 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Notes;
 
@@ -15,7 +15,7 @@ public sealed class EditNoteModel(RampartDbContext db, NoteService notes) : Page
 
     public bool IsOwner { get; private set; }
 
-    private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private string Me => CurrentUser.IdOf(User)!;
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {

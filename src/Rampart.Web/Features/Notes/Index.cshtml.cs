@@ -1,7 +1,7 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Notes;
 
@@ -15,7 +15,7 @@ public sealed class NotesIndexModel(RampartDbContext db, NoteService notes) : Pa
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        var me = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        var me = CurrentUser.IdOf(User)!;
         Mine = await notes.Project(db.Owned(me).OrderByDescending(n => n.UpdatedAt), me).Take(PageSize).ToListAsync(cancellationToken);
         SharedWithMe = await notes.Project(db.Readable(me).Where(n => n.OwnerId != me).OrderByDescending(n => n.UpdatedAt), me).Take(PageSize).ToListAsync(cancellationToken);
     }

@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Notes;
 
@@ -26,7 +26,7 @@ public sealed class NewNoteModel(NoteService notes) : PageModel
         Note? note;
         try
         {
-            note = await notes.CreateAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, input, cancellationToken);
+            note = await notes.CreateAsync(CurrentUser.IdOf(User)!, input, cancellationToken);
         }
         catch (Hardening.Sanitizing.MarkdownLimitException refused)
         {

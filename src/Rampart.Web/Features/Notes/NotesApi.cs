@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Api;
 using Rampart.Web.Features.Tokens;
 
@@ -71,7 +72,7 @@ public static class NotesApi
         return endpoints;
     }
 
-    private static string Me(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private static string Me(ClaimsPrincipal user) => CurrentUser.IdOf(user)!;
 
     private static async Task<Results<Ok<NotePage>, ValidationProblem>> ListAsync(ClaimsPrincipal user, NoteService service, RampartDbContext db, string? cursor, CancellationToken cancellationToken)
     {

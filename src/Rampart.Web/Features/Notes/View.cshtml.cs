@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Attachments;
 
 namespace Rampart.Web.Features.Notes;
@@ -22,7 +22,7 @@ public sealed class ViewNoteModel(NoteService notes, CommentService comments, At
 
     public List<AttachmentDto> Files { get; private set; } = [];
 
-    private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private string Me => CurrentUser.IdOf(User)!;
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();

@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Search;
 
@@ -46,7 +46,7 @@ public sealed class SearchModel(SearchService search) : PageModel
         Error = SearchApi.Validate(q);
         if (Error is null)
         {
-            Hits = await search.SearchAsync(User.FindFirstValue(ClaimTypes.NameIdentifier)!, q, includePublic, cancellationToken);
+            Hits = await search.SearchAsync(CurrentUser.IdOf(User)!, q, includePublic, cancellationToken);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rampart.Web.Features.Accounts;
 using Rampart.Web.Features.Notes;
 
 namespace Rampart.Web.Features.Search;
@@ -39,7 +40,7 @@ public static class SearchApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["q"] = [error] });
         }
 
-        var hits = await search.SearchAsync(user.FindFirstValue(ClaimTypes.NameIdentifier)!, q!, includePublic ?? false, cancellationToken);
+        var hits = await search.SearchAsync(CurrentUser.IdOf(user)!, q!, includePublic ?? false, cancellationToken);
         return TypedResults.Ok(new SearchResults([.. hits]));
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rampart.Web.Data;
+using Rampart.Web.Features.Accounts;
 
 namespace Rampart.Web.Features.Sessions;
 
@@ -47,7 +48,7 @@ internal sealed class DatabaseTicketStore(IDataProtectionProvider dataProtection
         {
             Id = OpaqueId.Hash(key),
             PublicId = OpaqueId.New(),
-            UserId = ticket.Principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("A session needs a user."),
+            UserId = CurrentUser.IdOf(ticket.Principal) ?? throw new InvalidOperationException("A session needs a user."),
             Ticket = _protector.Protect(TicketSerializer.Default.Serialize(ticket)),
             CreatedAt = now,
             AuthenticatedAt = now,

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rampart.Web.Features.Audit;
@@ -21,7 +20,7 @@ public sealed class ActivityModel(AuditQueries queries) : PageModel
         filter.Address = null;
         Filter = filter;
         Errors = AuditFilterForm.ErrorsOf(ModelState);
-        var owner = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        var owner = CurrentUser.IdOf(User)!;
         if (Errors.Count == 0)
         {
             Events = await AuditQueries.PageAsync(await queries.MatchingAsync(filter, owner, cancellationToken), filter.Before, cancellationToken);

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -14,7 +13,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// address is told at once; the link dies with any later change of credentials or a newer request (<see cref="AccountLinks"/>).
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class EmailModel(UserManager<User> users, SignInService signIn, Reauthentication reauth, JobScheduler jobs, Audit.AuditLog audit) : PageModel
+public sealed class EmailModel(SignInService signIn, Reauthentication reauth, JobScheduler jobs, Audit.AuditLog audit, CurrentUser current) : PageModel
 {
     [BindProperty]
     public EmailInput Input { get; set; } = new();
@@ -25,7 +24,7 @@ public sealed class EmailModel(UserManager<User> users, SignInService signIn, Re
 
     public async Task<IActionResult> OnGetAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();
@@ -37,7 +36,7 @@ public sealed class EmailModel(UserManager<User> users, SignInService signIn, Re
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
-public sealed class IndexModel(UserManager<User> users) : PageModel
+public sealed class IndexModel(UserManager<User> users, CurrentUser current) : PageModel
 {
     [BindProperty]
     public ProfileInput Input { get; set; } = new();
@@ -28,7 +28,7 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();
@@ -42,7 +42,7 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
     /// <summary>Turns the new-device mail on or off; every other notice always goes.</summary>
     public async Task<IActionResult> OnPostNotificationsAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();
@@ -59,7 +59,7 @@ public sealed class IndexModel(UserManager<User> users) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -14,7 +13,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// posts to this page, under the <c>auth</c> limits.
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasskeysModel(UserManager<User> users, PasskeyService passkeys, Reauthentication reauth) : PageModel
+public sealed class PasskeysModel(PasskeyService passkeys, Reauthentication reauth, CurrentUser current) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to add or remove a passkey.";
 
@@ -29,7 +28,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await current.GetUserAsync() is not { } user)
         {
             return Challenge();
         }
@@ -41,7 +40,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
     /// <summary>Options for <c>navigator.credentials.create()</c> (JSON), once the person at the keyboard is shown to be the holder.</summary>
     public async Task<IActionResult> OnPostCreationOptionsAsync(CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await current.GetUserAsync() is not { } user)
         {
             return Challenge();
         }
@@ -62,7 +61,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
 
     public async Task<IActionResult> OnPostAddAsync(CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await current.GetUserAsync() is not { } user)
         {
             return Challenge();
         }
@@ -94,7 +93,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
 
     public async Task<IActionResult> OnPostRenameAsync(string? id, CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await current.GetUserAsync() is not { } user)
         {
             return Challenge();
         }
@@ -111,7 +110,7 @@ public sealed class PasskeysModel(UserManager<User> users, PasskeyService passke
 
     public async Task<IActionResult> OnPostRemoveAsync(string? id, CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await current.GetUserAsync() is not { } user)
         {
             return Challenge();
         }

@@ -15,7 +15,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// link, and — unless the owner unticks it — every API token, listed on the page (<see cref="AccountCredentials"/>).
 /// </summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, AccountCredentials credentials, TokenService tokens, AccountNotices notices, AuditLog audit) : PageModel
+public sealed class PasswordModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, AccountCredentials credentials, TokenService tokens, AccountNotices notices, AuditLog audit, CurrentUser current) : PageModel
 {
     [BindProperty]
     public ChangeInput Input { get; set; } = new();
@@ -30,7 +30,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        if (users.GetUserId(User) is { } id)
+        if (CurrentUser.IdOf(User) is { } id)
         {
             Tokens = await tokens.ListAsync(id, cancellationToken);
         }
@@ -38,7 +38,7 @@ public sealed class PasswordModel(UserManager<User> users, SignInManager<User> s
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();

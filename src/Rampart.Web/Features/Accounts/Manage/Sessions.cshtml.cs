@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,7 +11,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 /// stolen session cannot sign its owner out everywhere and keep the account to itself.
 /// </summary>
 [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(Hardening.RateLimiting.RampartRateLimits.Auth)]
-public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn, UserManager<User> users, Reauthentication reauth) : PageModel
+public sealed class SessionsModel(SessionService sessions, SignInManager<User> signIn, Reauthentication reauth, CurrentUser current) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to end other sessions.";
 
@@ -25,7 +24,7 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
 
     public string? Message { get; private set; }
 
-    private string UserId => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private string UserId => CurrentUser.IdOf(User)!;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
         Sessions = await sessions.ListAsync(UserId, SessionService.CurrentSessionId(User), cancellationToken);
@@ -83,7 +82,7 @@ public sealed class SessionsModel(SessionService sessions, SignInManager<User> s
 
     private async Task<bool> ReauthenticatedAsync(CancellationToken cancellationToken)
     {
-        if (!ModelState.IsValid || await users.GetUserAsync(User) is not { } user)
+        if (!ModelState.IsValid || await current.GetUserAsync() is not { } user)
         {
             return false;
         }

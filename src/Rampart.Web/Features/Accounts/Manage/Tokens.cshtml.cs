@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Security.Claims;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rampart.Web.Features.Tokens;
@@ -8,7 +6,7 @@ using Rampart.Web.Features.Tokens;
 namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>Personal access tokens: made here, shown once, listed with their last use, revocable.</summary>
-public sealed class TokensModel(TokenService tokens, UserManager<User> users) : PageModel
+public sealed class TokensModel(TokenService tokens, CurrentUser current) : PageModel
 {
     [BindProperty]
     public CreateInput Input { get; set; } = new();
@@ -19,7 +17,7 @@ public sealed class TokensModel(TokenService tokens, UserManager<User> users) : 
 
     public string? Message { get; private set; }
 
-    private string Me => User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+    private string Me => CurrentUser.IdOf(User)!;
 
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
@@ -40,7 +38,7 @@ public sealed class TokensModel(TokenService tokens, UserManager<User> users) : 
         {
             ModelState.AddModelError("", "Give a name, at least one scope, and 1 to 365 days.");
         }
-        else if (await users.GetUserAsync(User) is { } user)
+        else if (await current.GetUserAsync() is { } user)
         {
             (NewToken, _) = await tokens.IssueAsync(user, Input.Name.Trim(), scopes, Input.Days, cancellationToken);
             Input = new();

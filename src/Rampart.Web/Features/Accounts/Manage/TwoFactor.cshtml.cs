@@ -11,7 +11,7 @@ namespace Rampart.Web.Features.Accounts.Manage;
 
 /// <summary>TOTP (RFC 6238) with a QR code drawn here as SVG, ten hashed single-use recovery codes.</summary>
 [EnableRateLimiting(RampartRateLimits.Auth)]
-public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, Reauthentication reauth, AuditLog audit, AccountNotices notices) : PageModel
+public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> signIn, SignInService signInService, Reauthentication reauth, AuditLog audit, AccountNotices notices, CurrentUser current) : PageModel
 {
     public const string ReauthMessage = "Enter your current password (or sign in again) to change two-factor settings.";
 
@@ -32,7 +32,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
 
     public async Task<IActionResult> OnGetAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();
@@ -45,7 +45,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
     /// <summary>The QR code of the authenticator key, as an image the page loads (no inline markup, no script).</summary>
     public async Task<IActionResult> OnGetQrAsync()
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null || user.TwoFactorEnabled)
         {
             return NotFound();
@@ -105,7 +105,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
     /// </summary>
     private async Task<IActionResult> ChangeAsync(Func<User, Task> change, bool requireEnabled, CancellationToken cancellationToken, bool proveNow = false)
     {
-        var user = await users.GetUserAsync(User);
+        var user = await current.GetUserAsync();
         if (user is null)
         {
             return Challenge();
