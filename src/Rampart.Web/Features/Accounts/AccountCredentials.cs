@@ -77,3 +77,19 @@ public sealed class AccountCredentials(SessionService sessions, TokenService tok
         return new EndedCredentials(endedSessions, endedTokens, endedLinks);
     }
 }
+
+/// <summary>The second factors' one rule for ending the authenticator app, whoever ends it.</summary>
+public static class SecondFactorExtensions
+{
+    /// <summary>
+    /// Turns the authenticator app off: two-factor off, its key replaced (an old enrolment's codes never work again)
+    /// and every recovery code deleted. Used by the owner's two-factor page, a second-factor reset and a lockdown.
+    /// </summary>
+    public static async Task TurnAuthenticatorOffAsync(this Microsoft.AspNetCore.Identity.UserManager<User> users, User user)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+    }
+}

@@ -140,9 +140,7 @@ public sealed class AccountNotices(
 
                 break;
             case SecurityEvent.TwoFactorEnabled when user.TwoFactorEnabled:
-                await users.SetTwoFactorEnabledAsync(user, false);
-                await users.ResetAuthenticatorKeyAsync(user);
-                await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+                await users.TurnAuthenticatorOffAsync(user);
                 undone.Add("the authenticator app turned off (set it up again after the reset)");
                 break;
             case SecurityEvent.EmailChanged when notice.PreviousEmail is { } previous && !string.Equals(previous, user.Email, StringComparison.OrdinalIgnoreCase):

@@ -325,9 +325,7 @@ public sealed partial class AccountAdministration(
     public async Task ResetSecondFactorsAsync(User user, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        await users.SetTwoFactorEnabledAsync(user, false);
-        await users.ResetAuthenticatorKeyAsync(user);
-        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        await users.TurnAuthenticatorOffAsync(user);
         var passkeys = await users.GetPasskeysAsync(user);
         foreach (var passkey in passkeys)
         {

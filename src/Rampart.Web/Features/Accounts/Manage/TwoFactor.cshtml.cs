@@ -82,9 +82,7 @@ public sealed class TwoFactorModel(UserManager<User> users, SignInManager<User> 
 
     public Task<IActionResult> OnPostDisableAsync(CancellationToken cancellationToken) => ChangeAsync(async user =>
     {
-        await users.SetTwoFactorEnabledAsync(user, false);
-        await users.ResetAuthenticatorKeyAsync(user);
-        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        await users.TurnAuthenticatorOffAsync(user);
         await audit.RecordAsync(AuditKinds.TwoFactorDisabled, user.Id, user.UserName, cancellationToken: cancellationToken);
         await notices.TellAsync(user, SecurityEvent.TwoFactorDisabled, cancellationToken);
         await signIn.RefreshSignInAsync(user); // the security stamp changed
