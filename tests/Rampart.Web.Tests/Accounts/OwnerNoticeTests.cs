@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Rampart.Testing;
@@ -60,7 +61,7 @@ public sealed class OwnerNoticeTests
                 ["Input.ConfirmPassword"] = "copper-lantern-harvest-62",
             }), "The password of your account was changed"),
             "token created on the API" => await Do(() => app.TokenAsync("owner"), "An API token"),
-            "token created on the page" => await Do(() => browser.SubmitFormAsync("/account/manage/tokens", new Dictionary<string, string> { ["Input.Name"] = "laptop script", ["Input.Read"] = "true", ["Input.Days"] = "30" }, formSelector: "form[action*='Create']"), "An API token ('laptop script') was created"),
+            "token created on the page" => await Do(() => browser.SubmitFormAsync("/account/manage/tokens", new Dictionary<string, string> { ["Input.Name"] = "laptop script", ["Input.Read"] = "true", ["Input.Days"] = "30" }, formSelector: "form[action*='Create']"), "An API token was created"),
             "two-factor turned on" => await Do(() => EnableAuthenticatorAsync(browser), "Two-factor authentication with an authenticator app was turned on"),
             "address change asked for" => await Do(() => browser.SubmitFormAsync("/account/manage/email", new Dictionary<string, string> { ["Input.NewEmail"] = "elsewhere@example.net", ["Input.CurrentPassword"] = AccountHelpers.Password }), "asked to change its email address to elsewhere@example.net"),
             "administrator locked" => await Do(() => AdministerAsync(app, (admin, user) => admin.LockAsync(user, "root", CancellationToken.None)), "An administrator acted on your account: your account was locked"),
@@ -113,9 +114,10 @@ public sealed class OwnerNoticeTests
         // The owner may turn this one mail off; the event is still on the activity page.
         var off = await first.SubmitFormAsync("/account/manage", new Dictionary<string, string> { ["NotifyNewDevice"] = "false" }, formSelector: "form[action*='Notifications']");
         Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        Assert.Equal(2, app.MailCount()); // turning it off is itself mailed
         var third = await app.SignedInClientAsync("owner");
         Assert.True(await third.IsSignedInAsync());
-        Assert.Equal(1, app.MailCount());
+        Assert.Equal(2, app.MailCount());
         var activity = await (await first.GetAsync("/account/manage/activity")).Content.ReadAsStringAsync();
         Assert.Contains("login.newdevice", activity, StringComparison.Ordinal);
     }
@@ -173,6 +175,80 @@ public sealed class OwnerNoticeTests
         Assert.True(owner.MustResetPassword);
         Assert.False(await intruder.IsSignedInAsync());
         Assert.StartsWith("/account/reset-password", AccountHelpers.PathOf(app.LatestMail(Owner).Link!), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An intruder who moved the address twice holds a notice link mailed to their first address (its "previous
+    /// address" is theirs). Once the owner locks down from the earliest notice, every later link is dead; and the
+    /// intruder using a later link first cannot kill the owner's earlier one.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnIntrudersLaterNoticeLinkCannotTakeTheAccountBackFromTheOwnersEarlierOne(bool intruderGoesFirst)
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        var intruder = await app.SignedInClientAsync("owner");
+        async Task MoveAsync(string address)
+        {
+            await intruder.SubmitFormAsync("/account/manage/email", new Dictionary<string, string> { ["Input.NewEmail"] = address, ["Input.CurrentPassword"] = AccountHelpers.Password });
+            await intruder.SubmitFormAsync(AccountHelpers.PathOf(app.LatestMail(address).Link!), new Dictionary<string, string>());
+        }
+
+        await MoveAsync("evil1@attacker.test");
+        var ownersLink = AccountHelpers.PathOf(app.LatestMail(Owner).Link!);
+        await MoveAsync("evil2@attacker.test");
+        var intrudersLink = AccountHelpers.PathOf(app.LatestMail("evil1@attacker.test").Link!);
+        Assert.StartsWith(AccountNotices.PagePath, intrudersLink, StringComparison.Ordinal);
+        var anyone = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+
+        if (intruderGoesFirst)
+        {
+            await anyone.SubmitFormAsync(intrudersLink, new Dictionary<string, string>());
+            Assert.Equal("evil1@attacker.test", (await app.FindUserAsync("owner"))!.Email);
+        }
+
+        var owners = await anyone.SubmitFormAsync(ownersLink, new Dictionary<string, string>());
+        Assert.Contains("the address put back to owner@example.org", await owners.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(Owner, (await app.FindUserAsync("owner"))!.Email);
+        Assert.StartsWith("/account/reset-password", AccountHelpers.PathOf(app.LatestMail(Owner).Link!), StringComparison.Ordinal);
+
+        // The intruder's link is spent or cancelled: nothing of the account moves again.
+        Assert.Contains("This link does not work", await (await anyone.GetAsync(intrudersLink)).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(Owner, (await app.FindUserAsync("owner"))!.Email);
+    }
+
+    [Theory]
+    [InlineData("x\n\nIf this wasn't you, open https://evil.example/steal instead")]
+    [InlineData("https://evil.example/a")]
+    public async Task WhatACallerNamesIsNeverCopiedIntoASecurityMail(string name)
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        var browser = await app.SignedInClientAsync("owner");
+
+        await browser.SubmitFormAsync("/account/manage/tokens", new Dictionary<string, string> { ["Input.Name"] = name, ["Input.Read"] = "true", ["Input.Days"] = "30" }, formSelector: "form[action*='Create']");
+
+        var mail = app.LatestMail(Owner);
+        Assert.Contains("An API token was created", mail.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.example", mail.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TurningTheNewBrowserMailOffIsItselfMailedAndALockdownForgetsEveryBrowser()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        var browser = await app.SignedInClientAsync("owner");
+        await app.SignedInClientAsync("owner"); // a second browser: known from now on
+
+        await browser.SubmitFormAsync("/account/manage", new Dictionary<string, string> { ["NotifyNewDevice"] = "false" }, formSelector: "form[action*='Notifications']");
+        await AssertNoticeAsync(app, "The mail telling you of sign-ins from a new browser or device was turned off", "turned off");
+
+        await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync(AccountHelpers.PathOf(app.LatestMail(Owner).Link!), new Dictionary<string, string>());
+        var known = await app.WithScopeAsync(services => services.GetRequiredService<Rampart.Web.Data.RampartDbContext>().KnownDevices.CountAsync());
+        Assert.Equal(0, known);
     }
 
     [Fact]

@@ -42,8 +42,8 @@ public sealed record EndedCredentials(int Sessions, int Tokens, int Links)
 /// <list type="table">
 /// <listheader><term>event</term><description>ends</description></listheader>
 /// <item><term>recovery by mail, forced reset, second factors reset, a "This wasn't me" lockdown</term><description>every session, every token,
-/// every unused link and pending email change (the security stamp has changed too, which ends remembered
-/// second-factor devices)</description></item>
+/// every unused link and pending email change; the browsers the account was seen on are forgotten (the security stamp
+/// has changed too, which ends remembered second-factor devices)</description></item>
 /// <item><term>password changed</term><description>every other session, every unused link and pending email change, and
 /// the tokens when the owner says so (the default)</description></item>
 /// <item><term>lock or disable</term><description>every session and every unused link; tokens are refused while the account
@@ -52,7 +52,7 @@ public sealed record EndedCredentials(int Sessions, int Tokens, int Links)
 /// The cached answers about the account are dropped on every instance afterwards, so the next request anywhere
 /// sees the result.
 /// </summary>
-public sealed class AccountCredentials(SessionService sessions, TokenService tokens, AccountLinks links, CacheInvalidation invalidation)
+public sealed class AccountCredentials(SessionService sessions, TokenService tokens, AccountLinks links, KnownDevices devices, CacheInvalidation invalidation)
 {
     /// <summary>
     /// Ends what <paramref name="accountEvent"/> ends for the account. <paramref name="keepSessionId"/> is the session
@@ -73,6 +73,12 @@ public sealed class AccountCredentials(SessionService sessions, TokenService tok
         var endedLinks = await links.VoidAllAsync(userId, cancellationToken);
         var endedTokens = endsTokens ? await tokens.RevokeAllAsync(userId, cancellationToken) : 0;
         var endedSessions = await sessions.RevokeAllAsync(userId, keep, $"{reason}; with {endedTokens} token(s) and {endedLinks} link(s)", cancellationToken);
+        if (accountEvent is not (AccountEvent.PasswordChanged or AccountEvent.SwitchedOff))
+        {
+            // A recovery: the browsers seen so far may include the intruder's; none is "known" any more.
+            await devices.ForgetAllAsync(userId, cancellationToken);
+        }
+
         await invalidation.InvalidateAsync(CacheInvalidation.User(userId), cancellationToken);
         return new EndedCredentials(endedSessions, endedTokens, endedLinks);
     }

@@ -23,6 +23,7 @@ public enum SecurityEvent
     EmailChangeRequested,
     EmailChanged,
     AdministratorAction,
+    NewDeviceMailTurnedOff,
 }
 
 /// <summary>What a "This wasn't me" link found and did.</summary>
@@ -81,7 +82,7 @@ public sealed class AccountNotices(
         var (subject, sentence) = Wording(securityEvent, detail);
         var link = origin.Link($"{PagePath}?token={Uri.EscapeDataString(token)}");
         var body = $"Hello {user.UserName},\n\n{sentence}.\n\nWhen: {now:yyyy-MM-dd HH:mm} UTC\nFrom: {from ?? RequestOrigin.Describe(http.HttpContext)}\n\n"
-            + "If this was you, there is nothing to do.\n\n"
+            + (securityEvent == SecurityEvent.AdministratorAction ? "If you expected this, there is nothing to do.\n\n" : "If this was you, there is nothing to do.\n\n")
             + $"If this wasn't you, open this link. After you confirm, it signs everyone out of your account, revokes its API tokens, cancels pending changes{Undoes(securityEvent)}, and mails you a link to choose a new password:\n\n{link}\n\n"
             + "The link works once, for 7 days. You can see your account's recent security events at " + origin.Link("/account/manage/activity") + ".\n";
         await mail.SendAsync(to, subject, body, cancellationToken);
@@ -121,13 +122,24 @@ public sealed class AccountNotices(
             return null;
         }
 
+        var undone = new List<string>();
         var notice = await db.SecurityNotices.AsNoTracking().SingleAsync(n => n.TokenHash == hash, cancellationToken);
         if (await users.FindByIdAsync(notice.UserId) is not { } user || !Enum.TryParse<SecurityEvent>(notice.Event, out var kind))
         {
             return null;
         }
 
-        var undone = new List<string>();
+        // Everything after this event is the compromised stretch: the notice links mailed since — to an address an
+        // intruder set, say — die with it, so a later link cannot lock the owner out again or hand the account back.
+        // Earlier ones stay: the earliest event wins, and the first change of address is always mailed to the address
+        // before it.
+        var voided = await db.SecurityNotices.Where(n => n.UserId == user.Id && n.UsedAt == null && n.Id > notice.Id)
+            .ExecuteUpdateAsync(n => n.SetProperty(x => x.UsedAt, now), cancellationToken);
+        if (voided > 0)
+        {
+            undone.Add($"{voided} later security mail link(s) cancelled");
+        }
+
         switch (kind)
         {
             case SecurityEvent.PasskeyAdded:
@@ -182,18 +194,18 @@ public sealed class AccountNotices(
         SecurityEvent.TwoFactorDisabled => ("Two-factor authentication was turned off", "Two-factor authentication with an authenticator app was turned off for your account"),
         SecurityEvent.RecoveryCodesRenewed => ("New recovery codes were made", "New recovery codes were made for your account; the old ones no longer work"),
         SecurityEvent.RecoveryCodeUsed => ("A recovery code was used", "A recovery code was used to sign in to your account"),
-        SecurityEvent.PasskeyAdded => ("A passkey was added", $"A passkey{Named(detail)} was added to your account"),
-        SecurityEvent.PasskeyRemoved => ("A passkey was removed", $"A passkey{Named(detail)} was removed from your account"),
-        SecurityEvent.TokenCreated => ("An API token was created", $"An API token{Named(detail)} was created for your account"),
+        SecurityEvent.PasskeyAdded => ("A passkey was added", "A passkey was added to your account (its name is on your passkeys page)"),
+        SecurityEvent.PasskeyRemoved => ("A passkey was removed", "A passkey was removed from your account"),
+        SecurityEvent.TokenCreated => ("An API token was created", "An API token was created for your account (its name is on your API tokens page)"),
+        SecurityEvent.NewDeviceMailTurnedOff => ("New-browser mails were turned off", "The mail telling you of sign-ins from a new browser or device was turned off for your account"),
         SecurityEvent.EmailChangeRequested => ("A change of your Rampart email address was requested", $"Someone signed in to your account asked to change its email address to {detail}. Nothing changes unless the link sent there is opened"),
         SecurityEvent.EmailChanged => ("Your Rampart email address was changed", $"The email address of your account was changed to {detail}"),
         SecurityEvent.AdministratorAction => ("An administrator changed your Rampart account", $"An administrator acted on your account: {detail}"),
         _ => ("Security event on your Rampart account", "Something changed on your account"),
     };
 
-    private static string Named(string? name) => string.IsNullOrWhiteSpace(name) ? "" : $" ('{name}')";
-
-    private static string Undoes(SecurityEvent securityEvent) => securityEvent switch
+    /// <summary>What a lockdown from this event's notice undoes beyond ending everything, as the mail and the page say it.</summary>
+    public static string Undoes(SecurityEvent securityEvent) => securityEvent switch
     {
         SecurityEvent.PasskeyAdded => ", removes the passkey that was added",
         SecurityEvent.TwoFactorEnabled => ", turns off the authenticator app that was set up",
@@ -266,6 +278,10 @@ public sealed class KnownDevices(RampartDbContext db, UserManager<User> users, A
             await notices.TellAsync(user, SecurityEvent.NewDevice, cancellationToken);
         }
     }
+
+    /// <summary>Forgets every browser of the account: after a recovery, the next sign-ins are new again (the first silently).</summary>
+    public Task<int> ForgetAllAsync(string userId, CancellationToken cancellationToken) =>
+        db.KnownDevices.Where(d => d.UserId == userId).ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>The signed-in event of the session cookie: a sign-in, not the renewal of a session already held.</summary>
     public static async Task OnSignedInAsync(Microsoft.AspNetCore.Authentication.Cookies.CookieSignedInContext context)

@@ -198,7 +198,7 @@ public sealed partial class PasskeyService(
 
         await audit.RecordAsync(AuditKinds.PasskeyAdded, user.Id, user.UserName, result.Passkey.Name, cancellationToken);
         await SecondFactorsChangedAsync(user, cancellationToken);
-        await notices.TellAsync(user, SecurityEvent.PasskeyAdded, cancellationToken, detail: result.Passkey.Name);
+        await notices.TellAsync(user, SecurityEvent.PasskeyAdded, cancellationToken);
         return PasskeyRegistrationOutcome.Added;
     }
 
@@ -257,7 +257,7 @@ public sealed partial class PasskeyService(
         {
             await audit.RecordAsync(AuditKinds.PasskeyRemoved, user.Id, user.UserName, passkey.Name, cancellationToken);
             await SecondFactorsChangedAsync(user, cancellationToken);
-            await notices.TellAsync(user, SecurityEvent.PasskeyRemoved, cancellationToken, detail: passkey.Name);
+            await notices.TellAsync(user, SecurityEvent.PasskeyRemoved, cancellationToken);
         }
 
         return removed;

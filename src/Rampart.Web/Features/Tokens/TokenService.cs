@@ -38,7 +38,8 @@ public sealed class TokenService(RampartDbContext db, TimeProvider time, CacheIn
         db.PersonalAccessTokens.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditKinds.TokenCreated, user.Id, user.UserName, $"{record.Prefix}… '{name}', {record.Scopes}, {expiresInDays} day(s)", cancellationToken);
-        await notices.TellAsync(user, SecurityEvent.TokenCreated, cancellationToken, detail: name);
+        // The name is the caller's text: never copied into a mail (it could carry a forged instruction).
+        await notices.TellAsync(user, SecurityEvent.TokenCreated, cancellationToken);
         return (token, record);
     }
 

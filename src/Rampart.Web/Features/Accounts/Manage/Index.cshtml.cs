@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Rampart.Web.Features.Accounts.Manage;
 
-public sealed class IndexModel(UserManager<User> users, CurrentUser current) : PageModel
+public sealed class IndexModel(UserManager<User> users, CurrentUser current, AccountNotices notices) : PageModel
 {
     [BindProperty]
     public ProfileInput Input { get; set; } = new();
@@ -48,8 +48,14 @@ public sealed class IndexModel(UserManager<User> users, CurrentUser current) : P
             return Challenge();
         }
 
+        var turnedOff = user.NotifyNewDevice && !NotifyNewDevice;
         user.NotifyNewDevice = NotifyNewDevice;
         await users.UpdateAsync(user);
+        if (turnedOff)
+        {
+            // An intruder hiding their next sign-ins would turn it off first: the owner hears of that.
+            await notices.TellAsync(user, SecurityEvent.NewDeviceMailTurnedOff, HttpContext.RequestAborted);
+        }
         Load(user);
         Input.DisplayName = user.DisplayName;
         ModelState.Clear();
