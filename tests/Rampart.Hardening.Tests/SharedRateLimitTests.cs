@@ -91,12 +91,18 @@ public sealed class SharedRateLimitTests
         Assert.Contains(a.Logs.GetSnapshot(), r => r.Message.Contains("Redis is unreachable", StringComparison.Ordinal));
 
         await redis.StartAgainAsync();
+        // Both instances must have noticed: one still counting on its own share would let its 3 through beside the
+        // shared 5 (this waited for the first instance only, and failed now and then on a busy machine).
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!a.Logs.GetSnapshot().Any(r => r.Message.Contains("Redis is reachable again", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        bool Back(TestHost host) => host.Logs.GetSnapshot().Any(r => r.Message.Contains("Redis is reachable again", StringComparison.Ordinal));
+        while (!(Back(a) && Back(b)) && DateTime.UtcNow < deadline)
         {
             await instances[0].SendAsync(Login("probe-" + Guid.NewGuid().ToString("N"), "198.51.100.200"));
+            await instances[1].SendAsync(Login("probe-" + Guid.NewGuid().ToString("N"), "198.51.100.201"));
             await Task.Delay(200);
         }
+
+        Assert.True(Back(a) && Back(b), "an instance did not see Redis come back within 20 s");
 
         // Shared again, no restart: a new account's budget counts across both instances.
         var before = endpoints.Sum(e => e.LoginCalls);

@@ -103,6 +103,19 @@ public sealed class PasskeyTests(RampartAppFixture fixture) : IClassFixture<Ramp
         }
 
         public bool HasSession => Cookies.ContainsKey(AccountsExtensions.SessionCookieName);
+
+        /// <summary>Another client holding this one's cookies and antiforgery token (the same browser, replayed).</summary>
+        public Browser Copy(RampartApp app)
+        {
+            var copy = For(app);
+            foreach (var (name, value) in Cookies)
+            {
+                copy.Cookies[name] = value;
+            }
+
+            copy.Token = Token;
+            return copy;
+        }
     }
 
     private async Task<Browser> SignedInAsync(string userName, RampartApp? app = null)
@@ -415,6 +428,30 @@ public sealed class PasskeyTests(RampartAppFixture fixture) : IClassFixture<Ramp
         var planted = await victim.SendAsync(HttpMethod.Post, "/account/manage/passkeys?handler=Add", victim.Form(("Input.CredentialJson", attestation)));
         Assert.Contains("could not be added", await planted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await app.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().Set<Microsoft.AspNetCore.Identity.IdentityUserPasskey<string>>().CountAsync()));
+    }
+
+    /// <summary>
+    /// One attestation posted many times at once (a replay racing the original): the credential's key guards the
+    /// table, the collision is the request's outcome — one passkey stored, never a 5xx.
+    /// </summary>
+    [Fact]
+    public async Task OneAttestationPostedManyTimesAtOnceIsOnePasskeyAndNeverA5xx()
+    {
+        using var authenticator = new SoftwareAuthenticator();
+        await App.CreateUserAsync("pk-racer");
+        var browser = await SignedInAsync("pk-racer");
+        var options = await CreationOptionsAsync(browser);
+        Assert.Equal(HttpStatusCode.OK, options.StatusCode);
+        var attestation = authenticator.Attest(await options.ReadJsonAsync());
+        var copies = Enumerable.Range(0, 8).Select(_ => browser.Copy(App)).ToList();
+
+        var answers = await Task.WhenAll(copies.Select(copy =>
+            copy.SendAsync(HttpMethod.Post, "/account/manage/passkeys?handler=Add", copy.Form(("Input.CredentialJson", attestation), ("Input.Name", "raced")))));
+
+        Assert.All(answers, a => Assert.True((int)a.StatusCode < 500, $"{(int)a.StatusCode}"));
+        var user = (await App.FindUserAsync("pk-racer"))!;
+        var stored = await App.WithScopeAsync(sp => sp.GetRequiredService<RampartDbContext>().Set<Microsoft.AspNetCore.Identity.IdentityUserPasskey<string>>().CountAsync(p => p.UserId == user.Id));
+        Assert.Equal(1, stored);
     }
 
     [Fact]

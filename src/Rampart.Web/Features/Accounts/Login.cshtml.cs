@@ -77,7 +77,7 @@ public sealed class LoginModel(SignInService signIn, PasskeyService passkeys) : 
                 ModelState.AddModelError("", "Two-factor is required for this account: sign in with your passkey (the button below).");
                 return Page();
             case SignInOutcome.MustResetPassword:
-                ModelState.AddModelError("", "This account needs a new password before it can sign in. Use the link mailed to its address, or \"Forgot your password?\" for a new one.");
+                ModelState.AddModelError("", "This account must choose a new password before it can sign in: use the link mailed to its address, or \"Forgot your password?\" for a new one.");
                 return Page();
             default:
                 ModelState.AddModelError("", SignInService.FailureMessage);
