@@ -219,6 +219,84 @@ public sealed class OwnerNoticeTests
         Assert.Equal(Owner, (await app.FindUserAsync("owner"))!.Email);
     }
 
+    private static async Task MoveAddressAsync(RampartApp app, HttpClient intruder, string address)
+    {
+        await intruder.SubmitFormAsync("/account/manage/email", new Dictionary<string, string> { ["Input.NewEmail"] = address, ["Input.CurrentPassword"] = AccountHelpers.Password });
+        await intruder.SubmitFormAsync(AccountHelpers.PathOf(app.LatestMail(address).Link!), new Dictionary<string, string>());
+        Assert.Equal(address, (await app.FindUserAsync("owner"))!.Email);
+    }
+
+    /// <summary>
+    /// The owner follows the earliest mail they got — the intruder's new-browser sign-in, before the address moved —
+    /// and the account comes back to the address that mail went to, with the reset link: not to the intruder's.
+    /// </summary>
+    [Fact]
+    public async Task AnyEarlierNoticePutsTheAddressBackToWhereItWentAndMailsTheResetThere()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        await app.SignedInClientAsync("owner"); // the owner's own browser, the account's first
+        var intruder = await app.SignedInClientAsync("owner");
+        var earliest = AccountHelpers.PathOf(app.LatestMail(Owner).Link!);
+        Assert.Contains("not used before", app.LatestMail(Owner).Text, StringComparison.Ordinal);
+        await MoveAddressAsync(app, intruder, "evil1@attacker.test");
+        var intruderMails = app.MailCount();
+
+        var done = await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync(earliest, new Dictionary<string, string>());
+
+        Assert.Contains("the address put back to owner@example.org", await done.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(Owner, (await app.FindUserAsync("owner"))!.Email);
+        Assert.StartsWith("/account/reset-password", AccountHelpers.PathOf(app.LatestMail(Owner).Link!), StringComparison.Ordinal);
+        Assert.Equal(intruderMails + 1, app.MailCount()); // the one mail: the reset link, to the owner
+        Assert.False(await intruder.IsSignedInAsync());
+    }
+
+    /// <summary>An address an intruder moved the account away from is held for the way back: nobody registers it meanwhile.</summary>
+    [Fact]
+    public async Task AnAddressTheAccountWasMovedAwayFromCannotBeTakenByAnotherAccountWhileItsLinkLives()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        var intruder = await app.SignedInClientAsync("owner");
+        await MoveAddressAsync(app, intruder, "evil1@attacker.test");
+        var ownersLink = AccountHelpers.PathOf(app.LatestMail(Owner).Link!);
+
+        var squatter = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
+        await squatter.SubmitFormAsync("/account/register", new Dictionary<string, string>
+        {
+            ["Input.UserName"] = "squatter", ["Input.Email"] = Owner, ["Input.Password"] = AccountHelpers.Password, ["Input.ConfirmPassword"] = AccountHelpers.Password,
+        });
+        app.DrainBackgroundWork();
+        Assert.Null(await app.FindUserAsync("squatter"));
+        Assert.Contains("already has one", app.LatestMail(Owner).Text, StringComparison.Ordinal);
+
+        await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync(ownersLink, new Dictionary<string, string>());
+        Assert.Equal(Owner, (await app.FindUserAsync("owner"))!.Email);
+    }
+
+    /// <summary>What the intruder set up after the event — an authenticator only they hold, new-browser mails off — goes with the lockdown.</summary>
+    [Fact]
+    public async Task WhatWasAddedSinceTheEventIsUndoneByItsLockdown()
+    {
+        await using var app = NewApp();
+        await app.CreateUserAsync("owner");
+        var intruder = await app.SignedInClientAsync("owner");
+        await MoveAddressAsync(app, intruder, "evil1@attacker.test");
+        var ownersLink = AccountHelpers.PathOf(app.LatestMail(Owner).Link!);
+        await EnableAuthenticatorAsync(intruder);
+        await intruder.SubmitFormAsync("/account/manage", new Dictionary<string, string> { ["NotifyNewDevice"] = "false" }, formSelector: "form[action*='Notifications']");
+        var before = (await app.FindUserAsync("owner"))!;
+        Assert.True(before.TwoFactorEnabled);
+        Assert.False(before.NotifyNewDevice);
+
+        await app.CreateBrowserLikeClient(AccountHelpers.NextPeer()).SubmitFormAsync(ownersLink, new Dictionary<string, string>());
+
+        var after = (await app.FindUserAsync("owner"))!;
+        Assert.False(after.TwoFactorEnabled);
+        Assert.True(after.NotifyNewDevice);
+        Assert.Equal(Owner, after.Email);
+    }
+
     [Theory]
     [InlineData("x\n\nIf this wasn't you, open https://evil.example/steal instead")]
     [InlineData("https://evil.example/a")]

@@ -57,7 +57,8 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         ArgumentNullException.ThrowIfNull(services);
         var users = services.GetRequiredService<UserManager<User>>();
         var mail = services.GetRequiredService<AccountMail>();
-        if (await users.FindByEmailAsync(email) is not null)
+        // Taken, or held for another account's recovery (an address an intruder moved that account away from).
+        if (await users.FindByEmailAsync(email) is not null || await services.GetRequiredService<AccountNotices>().IsHeldForRecoveryAsync(email, null, cancellationToken))
         {
             await mail.SendAlreadyRegisteredAsync(email, cancellationToken);
             return;
@@ -104,7 +105,8 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
             await services.GetRequiredService<AccountNotices>().TellAsync(user, SecurityEvent.EmailChangeRequested, cancellationToken, detail: newEmail, from: origin ?? "an unknown place");
         }
 
-        if (await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
+        if ((await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
+            || await services.GetRequiredService<AccountNotices>().IsHeldForRecoveryAsync(newEmail, userId, cancellationToken))
         {
             await mail.SendAlreadyRegisteredAsync(newEmail, cancellationToken);
         }

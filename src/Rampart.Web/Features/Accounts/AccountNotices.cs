@@ -57,7 +57,7 @@ public sealed class AccountNotices(
     /// <paramref name="detail"/> completes the sentence where the event has one (the new address, an administrator's
     /// action); <paramref name="from"/> replaces the request's origin (an administrator, a queued job's request).
     /// </summary>
-    public async Task TellAsync(User user, SecurityEvent securityEvent, CancellationToken cancellationToken, string? to = null, string? detail = null, string? from = null, string? previousEmail = null)
+    public async Task TellAsync(User user, SecurityEvent securityEvent, CancellationToken cancellationToken, string? to = null, string? detail = null, string? from = null)
     {
         ArgumentNullException.ThrowIfNull(user);
         to ??= user.Email;
@@ -75,17 +75,30 @@ public sealed class AccountNotices(
             TokenHash = OpaqueId.Hash(token),
             OccurredAt = now,
             ExpiresAt = now + LinkLifetime,
-            PreviousEmail = previousEmail,
+            SentTo = to,
+            NormalizedSentTo = users.NormalizeEmail(to) ?? to,
         });
         await db.SaveChangesAsync(cancellationToken);
 
         var (subject, sentence) = Wording(securityEvent, detail);
         var link = origin.Link($"{PagePath}?token={Uri.EscapeDataString(token)}");
         var body = $"Hello {user.UserName},\n\n{sentence}.\n\nWhen: {now:yyyy-MM-dd HH:mm} UTC\nFrom: {from ?? RequestOrigin.Describe(http.HttpContext)}\n\n"
-            + (securityEvent == SecurityEvent.AdministratorAction ? "If you expected this, there is nothing to do.\n\n" : "If this was you, there is nothing to do.\n\n")
-            + $"If this wasn't you, open this link. After you confirm, it signs everyone out of your account, revokes its API tokens, cancels pending changes{Undoes(securityEvent)}, and mails you a link to choose a new password:\n\n{link}\n\n"
+            + (securityEvent == SecurityEvent.AdministratorAction ? "If you expected this, there is nothing to do. If not" : "If this was you, there is nothing to do.\n\nIf this wasn't you")
+            + $", open this link. After you confirm, it signs everyone out of your account, revokes its API tokens, cancels pending changes, undoes what was added since (passkeys, an authenticator app, a changed address), and mails a link to choose a new password to this address:\n\n{link}\n\n"
             + "The link works once, for 7 days. You can see your account's recent security events at " + origin.Link("/account/manage/activity") + ".\n";
         await mail.SendAsync(to, subject, body, cancellationToken);
+    }
+
+    /// <summary>
+    /// True when <paramref name="email"/> is held for another account's recovery: a live "This wasn't me" link was
+    /// mailed there for an account other than <paramref name="exceptUserId"/> (an address an intruder moved an account
+    /// away from stays that account's for the link's 7 days, so nobody can take it and block the way back).
+    /// </summary>
+    public async Task<bool> IsHeldForRecoveryAsync(string email, string? exceptUserId, CancellationToken cancellationToken)
+    {
+        var normalized = users.NormalizeEmail(email) ?? email;
+        var now = time.GetUtcNow();
+        return await db.SecurityNotices.AnyAsync(n => n.NormalizedSentTo == normalized && n.UserId != exceptUserId && n.UsedAt == null && n.ExpiresAt > now, cancellationToken);
     }
 
     /// <summary>The notice a link names, when it is unused and unexpired (opening the page changes nothing).</summary>
@@ -129,45 +142,56 @@ public sealed class AccountNotices(
             return null;
         }
 
-        // Everything after this event is the compromised stretch: the notice links mailed since — to an address an
+        // Everything from this event on is the compromised stretch. The notice links mailed since — to an address an
         // intruder set, say — die with it, so a later link cannot lock the owner out again or hand the account back.
-        // Earlier ones stay: the earliest event wins, and the first change of address is always mailed to the address
-        // before it.
+        // Earlier ones stay: the earliest event wins (the first change of address is always mailed to the address
+        // before it).
         var voided = await db.SecurityNotices.Where(n => n.UserId == user.Id && n.UsedAt == null && n.Id > notice.Id)
             .ExecuteUpdateAsync(n => n.SetProperty(x => x.UsedAt, now), cancellationToken);
+        var stretch = await db.SecurityNotices.AsNoTracking().Where(n => n.UserId == user.Id && n.Id >= notice.Id)
+            .Select(n => n.Event).Distinct().ToListAsync(cancellationToken);
+
+        // The address goes back to the one this link was mailed to: whoever follows it reads that mailbox, and the
+        // reset link below goes there.
+        if (!string.Equals(notice.SentTo, user.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            if (await users.FindByEmailAsync(notice.SentTo) is { } holder && holder.Id != user.Id)
+            {
+                undone.Add($"the address could not be put back to {notice.SentTo}: another account uses it; ask your administrator");
+            }
+            else
+            {
+                await users.SetEmailAsync(user, notice.SentTo);
+                user.EmailConfirmed = true; // this link reached it
+                undone.Add($"the address put back to {notice.SentTo}");
+            }
+        }
+
+        // What was added in the stretch is undone.
+        if (stretch.Contains(nameof(SecurityEvent.PasskeyAdded)))
+        {
+            foreach (var passkey in (await users.GetPasskeysAsync(user)).Where(p => p.CreatedAt >= notice.OccurredAt.AddMinutes(-1)))
+            {
+                await users.RemovePasskeyAsync(user, passkey.CredentialId);
+                undone.Add($"a passkey added since removed ('{passkey.Name}')");
+            }
+        }
+
+        if (stretch.Contains(nameof(SecurityEvent.TwoFactorEnabled)) && user.TwoFactorEnabled)
+        {
+            await users.TurnAuthenticatorOffAsync(user);
+            undone.Add("the authenticator app set up since turned off (set yours up again after the reset)");
+        }
+
+        if (!user.NotifyNewDevice)
+        {
+            user.NotifyNewDevice = true;
+            undone.Add("mails about new browsers turned back on");
+        }
+
         if (voided > 0)
         {
             undone.Add($"{voided} later security mail link(s) cancelled");
-        }
-
-        switch (kind)
-        {
-            case SecurityEvent.PasskeyAdded:
-                // The passkeys added since the event (a minute's margin): the intruder's, not the owner's older ones.
-                foreach (var passkey in (await users.GetPasskeysAsync(user)).Where(p => p.CreatedAt >= notice.OccurredAt.AddMinutes(-1)))
-                {
-                    await users.RemovePasskeyAsync(user, passkey.CredentialId);
-                    undone.Add($"the passkey '{passkey.Name}' removed");
-                }
-
-                break;
-            case SecurityEvent.TwoFactorEnabled when user.TwoFactorEnabled:
-                await users.TurnAuthenticatorOffAsync(user);
-                undone.Add("the authenticator app turned off (set it up again after the reset)");
-                break;
-            case SecurityEvent.EmailChanged when notice.PreviousEmail is { } previous && !string.Equals(previous, user.Email, StringComparison.OrdinalIgnoreCase):
-                if (await users.FindByEmailAsync(previous) is { } holder && holder.Id != user.Id)
-                {
-                    undone.Add($"the address could not be put back to {previous}: another account uses it now; ask your administrator");
-                }
-                else
-                {
-                    await users.SetEmailAsync(user, previous);
-                    user.EmailConfirmed = true; // it was confirmed before the change, and this link reached it
-                    undone.Add($"the address put back to {previous}");
-                }
-
-                break;
         }
 
         user.MustResetPassword = true;
@@ -202,15 +226,6 @@ public sealed class AccountNotices(
         SecurityEvent.EmailChanged => ("Your Rampart email address was changed", $"The email address of your account was changed to {detail}"),
         SecurityEvent.AdministratorAction => ("An administrator changed your Rampart account", $"An administrator acted on your account: {detail}"),
         _ => ("Security event on your Rampart account", "Something changed on your account"),
-    };
-
-    /// <summary>What a lockdown from this event's notice undoes beyond ending everything, as the mail and the page say it.</summary>
-    public static string Undoes(SecurityEvent securityEvent) => securityEvent switch
-    {
-        SecurityEvent.PasskeyAdded => ", removes the passkey that was added",
-        SecurityEvent.TwoFactorEnabled => ", turns off the authenticator app that was set up",
-        SecurityEvent.EmailChanged => ", puts this address back",
-        _ => "",
     };
 }
 

@@ -50,8 +50,8 @@ public sealed class ConfirmEmailChangeModel(UserManager<User> users, SignInManag
         await audit.RecordAsync(AuditKinds.EmailChanged, account.Id, account.UserName, cancellationToken: cancellationToken);
         if (oldEmail is not null)
         {
-            // To the old address: the new one may be an intruder's. Its link puts the old address back.
-            await notices.TellAsync(account, SecurityEvent.EmailChanged, cancellationToken, to: oldEmail, detail: account.Email, previousEmail: oldEmail);
+            // To the old address: the new one may be an intruder's. Its link puts the old address back (the one it went to).
+            await notices.TellAsync(account, SecurityEvent.EmailChanged, cancellationToken, to: oldEmail, detail: account.Email);
         }
 
         // The security stamp changed; keep this browser signed in if it is the account's own.

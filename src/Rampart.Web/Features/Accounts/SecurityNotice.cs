@@ -25,8 +25,14 @@ public sealed class SecurityNotice
 
     public DateTimeOffset? UsedAt { get; set; }
 
-    /// <summary>For an address change, the address before it, put back by a lockdown when no other account took it.</summary>
-    public string? PreviousEmail { get; set; }
+    /// <summary>
+    /// The address the mail went to. Whoever follows the link proved they read that mailbox, so a lockdown puts the
+    /// account's address back to it; while the link is live no other account may take the address.
+    /// </summary>
+    public required string SentTo { get; set; }
+
+    /// <summary><see cref="SentTo"/> as Identity normalizes addresses, for the lookup of addresses held for a recovery.</summary>
+    public required string NormalizedSentTo { get; set; }
 }
 
 internal sealed class SecurityNoticeConfiguration : IEntityTypeConfiguration<SecurityNotice>
@@ -37,7 +43,9 @@ internal sealed class SecurityNoticeConfiguration : IEntityTypeConfiguration<Sec
         builder.Property(n => n.UserId).HasMaxLength(32);
         builder.Property(n => n.Event).HasMaxLength(64);
         builder.Property(n => n.TokenHash).HasMaxLength(64);
-        builder.Property(n => n.PreviousEmail).HasMaxLength(256);
+        builder.Property(n => n.SentTo).HasMaxLength(256);
+        builder.Property(n => n.NormalizedSentTo).HasMaxLength(256);
+        builder.HasIndex(n => n.NormalizedSentTo);
         builder.HasIndex(n => n.TokenHash).IsUnique();
         builder.HasIndex(n => n.UserId);
         builder.HasOne<User>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);

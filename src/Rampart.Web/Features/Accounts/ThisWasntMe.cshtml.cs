@@ -30,9 +30,6 @@ public sealed class ThisWasntMeModel(AccountNotices notices) : PageModel
         return Page();
     }
 
-    /// <summary>What a lockdown from this notice undoes beyond ending everything (empty when nothing more).</summary>
-    public string Undoes => Notice is { } notice ? AccountNotices.Undoes(notice.Event) : "";
-
     /// <summary>The event as the page says it.</summary>
     public static string Describe(SecurityEvent securityEvent) => AccountNotices.Wording(securityEvent).Subject;
 }

@@ -1,8 +1,10 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Rampart.Web.Data.Migrations.Sqlite
+namespace Rampart.Web.Data.Migrations.Postgres
 {
     /// <summary>
     /// The owner's notices and their "This wasn't me" links (<c>SecurityNotices</c>), the browsers each account has
@@ -16,20 +18,20 @@ namespace Rampart.Web.Data.Migrations.Sqlite
             migrationBuilder.AddColumn<bool>(
                 name: "NotifyNewDevice",
                 table: "AspNetUsers",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
-                defaultValue: true); // existing accounts are told of new devices too, as new ones are
+                defaultValue: true); // existing accounts are told of new browsers too, as new ones are
 
             migrationBuilder.CreateTable(
                 name: "KnownDevices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    DeviceHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    FirstSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    LastSeenAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    DeviceHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    FirstSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -46,15 +48,16 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                 name: "SecurityNotices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Event = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    OccurredAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    PreviousEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Event = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OccurredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    SentTo = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    NormalizedSentTo = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -72,6 +75,11 @@ namespace Rampart.Web.Data.Migrations.Sqlite
                 table: "KnownDevices",
                 columns: new[] { "UserId", "DeviceHash" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SecurityNotices_NormalizedSentTo",
+                table: "SecurityNotices",
+                column: "NormalizedSentTo");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SecurityNotices_TokenHash",
