@@ -264,7 +264,10 @@ public sealed class OwnerNoticeTests
         var squatter = app.CreateBrowserLikeClient(AccountHelpers.NextPeer());
         await squatter.SubmitFormAsync("/account/register", new Dictionary<string, string>
         {
-            ["Input.UserName"] = "squatter", ["Input.Email"] = Owner, ["Input.Password"] = AccountHelpers.Password, ["Input.ConfirmPassword"] = AccountHelpers.Password,
+            ["Input.UserName"] = "squatter",
+            ["Input.Email"] = Owner,
+            ["Input.Password"] = AccountHelpers.Password,
+            ["Input.ConfirmPassword"] = AccountHelpers.Password,
         });
         app.DrainBackgroundWork();
         Assert.Null(await app.FindUserAsync("squatter"));
