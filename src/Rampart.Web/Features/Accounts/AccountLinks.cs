@@ -79,13 +79,6 @@ public sealed class AccountLinks(RampartDbContext db, TimeProvider time)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), cancellationToken);
     }
 
-    /// <summary>The pending email changes of the account (at most one: a new one voids the earlier).</summary>
-    public Task<int> CountPendingEmailChangesAsync(string userId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        return db.AccountTokens.CountAsync(t => t.UserId == userId && t.UsedAt == null && t.ExpiresAt > now && t.Purpose.StartsWith(ChangeEmailPurpose), cancellationToken);
-    }
-
     private IQueryable<AccountToken> Family(string userId, string purpose) =>
         purpose.StartsWith(ChangeEmailPurpose, StringComparison.Ordinal)
             ? db.AccountTokens.Where(t => t.UserId == userId && t.UsedAt == null && t.Purpose.StartsWith(ChangeEmailPurpose))

@@ -57,8 +57,7 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
         ArgumentNullException.ThrowIfNull(services);
         var users = services.GetRequiredService<UserManager<User>>();
         var mail = services.GetRequiredService<AccountMail>();
-        // Taken, or held for another account's recovery (an address an intruder moved that account away from).
-        if (await users.FindByEmailAsync(email) is not null || await services.GetRequiredService<AccountNotices>().IsHeldForRecoveryAsync(email, null, cancellationToken))
+        if (await services.GetRequiredService<AccountNotices>().IsAddressTakenAsync(email, null, cancellationToken))
         {
             await mail.SendAlreadyRegisteredAsync(email, cancellationToken);
             return;
@@ -105,8 +104,7 @@ public sealed class AccountMail(UserManager<User> users, IMailSender mail, Publi
             await services.GetRequiredService<AccountNotices>().TellAsync(user, SecurityEvent.EmailChangeRequested, cancellationToken, detail: newEmail, from: origin ?? "an unknown place");
         }
 
-        if ((await users.FindByEmailAsync(newEmail) is { } owner && owner.Id != userId)
-            || await services.GetRequiredService<AccountNotices>().IsHeldForRecoveryAsync(newEmail, userId, cancellationToken))
+        if (await services.GetRequiredService<AccountNotices>().IsAddressTakenAsync(newEmail, userId, cancellationToken))
         {
             await mail.SendAlreadyRegisteredAsync(newEmail, cancellationToken);
         }

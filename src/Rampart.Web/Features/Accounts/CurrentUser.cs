@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Identity;
 namespace Rampart.Web.Features.Accounts;
 
 /// <summary>
-/// The caller of this request, resolved once (decision 0019): which account, through which credential (a session or
-/// a personal access token), and — when a page needs the row — the account itself, read at most once per request.
+/// The caller of this request, resolved once (decision 0019): which account and — when a page needs the row — the
+/// account itself, read at most once per request.
 /// <see cref="IdOf"/> is the one definition of "which claim names the caller", for code that holds only a principal
 /// (minimal API handlers, the session store, the cookie handler's events).
 /// </summary>
@@ -21,15 +21,6 @@ public sealed class CurrentUser(IHttpContextAccessor http, UserManager<User> use
 
     /// <summary>The caller's account id; null when nobody is signed in.</summary>
     public string? Id => IdOf(Principal);
-
-    /// <summary>The session this request came with (a cookie), or null.</summary>
-    public string? SessionId => Sessions.SessionService.CurrentSessionId(Principal);
-
-    /// <summary>The personal access token this request came with, or null.</summary>
-    public string? TokenId => Principal.FindFirstValue(Tokens.PersonalAccessTokenHandler.TokenClaim);
-
-    /// <summary>The caller holds the administrator role.</summary>
-    public bool IsAdministrator => Principal.IsInRole(Roles.Admin);
 
     /// <summary>The caller's account, read once per request (tracked, so a page may change and save it); null when anonymous or gone.</summary>
     public async Task<User?> GetUserAsync()

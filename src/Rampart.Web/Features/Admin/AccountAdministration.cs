@@ -92,7 +92,7 @@ public sealed partial class AccountAdministration(
             errors.Add($"The user name '{userName}' is taken.");
         }
 
-        if (await users.FindByEmailAsync(email) is not null || await notices.IsHeldForRecoveryAsync(email, null, CancellationToken.None))
+        if (await notices.IsAddressTakenAsync(email, null, CancellationToken.None))
         {
             errors.Add("An account with that email address exists.");
         }

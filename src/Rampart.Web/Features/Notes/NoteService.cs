@@ -175,8 +175,9 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
 
         // An upsert: a new share, or the permission of the existing one changed in place. Two requests for the same
         // person at once both end here; the one whose insert collides updates instead, so each answer is what is stored.
-        if (await db.NoteShares.Where(s => s.NoteId == id && s.UserId == target)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Permission, permission!), cancellationToken) == 0)
+        Task<int> UpdateAsync() => db.NoteShares.Where(s => s.NoteId == id && s.UserId == target)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Permission, permission!), cancellationToken);
+        if (await UpdateAsync() == 0)
         {
             var share = new NoteShare { NoteId = id, UserId = target, Permission = permission!, CreatedAt = time.GetUtcNow() };
             db.NoteShares.Add(share);
@@ -192,8 +193,7 @@ public sealed class NoteService(RampartDbContext db, Microsoft.Extensions.Option
                     return (NoteChange.NotFound, false); // the note (or the person) went away meanwhile
                 }
 
-                await db.NoteShares.Where(s => s.NoteId == id && s.UserId == target)
-                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.Permission, permission!), cancellationToken);
+                await UpdateAsync();
             }
         }
 
