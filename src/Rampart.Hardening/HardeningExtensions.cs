@@ -1,11 +1,9 @@
 using System.Net;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,18 +15,19 @@ using Rampart.Hardening.Diagnostics;
 using Rampart.Hardening.Errors;
 using Rampart.Hardening.Headers;
 using Rampart.Hardening.Https;
+using Rampart.Hardening.Identity;
 using Rampart.Hardening.RateLimiting;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Adopts Rampart's security layer in any ASP.NET Core app: two calls.</summary>
+/// <summary>Adopts the security layer in any ASP.NET Core app: two calls, <c>builder.AddRampartHardening()</c> and <c>app.UseRampartHardening()</c>.</summary>
 public static class RampartHardeningExtensions
 {
     /// <summary>Name prefix every cookie of the app carries: Secure, no Domain, Path=/.</summary>
     public const string CookiePrefix = "__Host-";
 
     /// <summary>Name of the antiforgery cookie.</summary>
-    public const string AntiforgeryCookieName = CookiePrefix + "rampart-csrf";
+    public const string AntiforgeryCookieName = CookiePrefix + "csrf";
 
     /// <summary>Name of the antiforgery form field.</summary>
     public const string AntiforgeryFieldName = "__RequestVerificationToken";
@@ -47,52 +46,78 @@ public static class RampartHardeningExtensions
     public const string DataHeaderPolicy = "rampart-data";
 
     /// <summary>
-    /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start), Kestrel with
-    /// HTTPS on by default, security headers, cookie policy, antiforgery, rate limits, error answers,
-    /// Data Protection keys in the data directory.
+    /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start) and
+    /// <paramref name="configure"/>, Kestrel's limits and TLS settings, security headers, cookie policy,
+    /// antiforgery, rate limits (the sign-in budgets counted inside ASP.NET Core Identity's sign-in manager, when the
+    /// app uses Identity), error answers. It sets no addresses, keys or certificates of its own: the app's
+    /// (or the framework's defaults) stay in force.
     /// </summary>
-    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder)
+    /// <param name="builder">The app's builder.</param>
+    /// <param name="configure">Changes to the options after configuration is bound; optional.</param>
+    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder, Action<RampartHardeningOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-
-        services.AddOptions<RampartHardeningOptions>()
-            .BindConfiguration(RampartHardeningOptions.SectionName)
-            .ValidateOnStart();
-        services.AddSingleton<IPostConfigureOptions<RampartHardeningOptions>, HardeningOptionsDefaults>();
-        services.AddSingleton<IValidateOptions<RampartHardeningOptions>, HardeningOptionsValidator>();
-        services.TryAddSingleton(TimeProvider.System);
-
-        var dataDirectory = RampartDataDirectory.FromConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
-        services.AddSingleton(dataDirectory);
-        services.AddDataProtection()
-            .SetApplicationName("Rampart")
-            .PersistKeysToFileSystem(new DirectoryInfo(dataDirectory.GetSubdirectory("keys")));
+        builder.Services.AddRampartHardening(configure);
+        if (builder.Configuration["ConnectionStrings:Redis"] is { Length: > 0 } redis)
+        {
+            AddSharedRateLimits(builder.Services, redis);
+        }
 
         // Hosting's "Request starting/finished" lines carry the full URL, query string included, where
         // reset and confirmation tokens travel. RequestLoggingMiddleware logs requests without it.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         ConfigureLogFormat(builder);
         ConfigureKestrel(builder);
+        var development = builder.Environment.IsDevelopment();
+        builder.Host.UseServiceProviderFactory(new SignInLimitsServiceProviderFactory(new ServiceProviderOptions
+        {
+            // What WebApplicationBuilder's own factory does.
+            ValidateScopes = development,
+            ValidateOnBuild = development,
+        }));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the layer's services without touching the host: what <see cref="AddRampartHardening(WebApplicationBuilder, Action{RampartHardeningOptions}?)"/>
+    /// does except Kestrel's limits and TLS settings, the log format, shared (Redis) counters and the sign-in budgets
+    /// inside Identity's sign-in manager (call <see cref="AccountAttemptLimiter"/> from the app's sign-in code instead).
+    /// </summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="configure">Changes to the options after configuration is bound; optional.</param>
+    public static IServiceCollection AddRampartHardening(this IServiceCollection services, Action<RampartHardeningOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<RampartHardeningOptions>()
+            .BindConfiguration(RampartHardeningOptions.SectionName)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddSingleton<IPostConfigureOptions<RampartHardeningOptions>, HardeningOptionsDefaults>();
+        services.AddSingleton<IValidateOptions<RampartHardeningOptions>, HardeningOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
+
         ConfigureCookiesAndAntiforgery(services);
 
         services.AddSingleton<ErrorResponses>();
-        services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
+        services.AddProblemDetails(problem => problem.CustomizeProblemDetails += context =>
             context.ProblemDetails.Extensions["traceId"] = ErrorResponses.TraceIdOf(context.HttpContext));
+        services.AddExceptionHandler<TooManyAttemptsExceptionHandler>();
         services.AddSingleton<SecurityEvents>();
         services.TryAddSingleton<HardeningMetrics>();
         services.AddSingleton<FormValidationEvents>();
         services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(mvc => mvc.Filters.AddService<FormValidationEvents>());
         services.AddSingleton<ISecurityEventSink, LoggingSecurityEventSink>();
-        if (builder.Configuration["ConnectionStrings:Redis"] is { Length: > 0 } redis)
-        {
-            AddSharedRateLimits(services, redis);
-        }
 
         services.TryAddSingleton<IRateLimitCounterStore, InMemoryRateLimitCounterStore>();
-        services.AddRateLimiter(_ => { });
+        services.AddRateLimiter(RampartRateLimits.Configure);
         services.AddSingleton<AccountAttemptLimiter>();
-        services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>(RampartRateLimits.Configure);
+        services.AddSingleton<AddressAttemptLimiter>();
+        services.AddSingleton<SignInAttempts>();
 
         services.AddSecurityHeaderPolicies((policies, provider) =>
         {
@@ -124,16 +149,18 @@ public static class RampartHardeningExtensions
         services.AddAuthentication();
         services.AddAuthorization();
         services.AddSingleton<ServerCertificate>();
-        return builder;
+        return services;
     }
 
     /// <summary>
-    /// Builds the whole request pipeline up to the endpoints, in this order: forwarded headers (trusted
-    /// proxies only), host filtering (the public origin's host and <c>AllowedHosts</c>), request log,
-    /// HTTPS redirect to the public origin, security headers, error answers, static files,
-    /// routing, body size limits, per-address rate limits, authentication, authorization, per-credential
-    /// rate limits, CSRF. Call it once, then
-    /// map endpoints.
+    /// Builds the layer's part of the request pipeline, in this order: forwarded headers (trusted proxies only),
+    /// host filtering (the public origin's host and <c>AllowedHosts</c>), request log, security headers, cache
+    /// control, HTTPS redirect to the public origin, error answers, TRACE refusal, routing, body size limits,
+    /// the per-address and global rate limits, authentication, authorization, per-credential rate limits, CSRF,
+    /// antiforgery, per-account write limits. Call it once, first; the app's own middleware follows — its exception
+    /// handler, status pages, static assets, and the framework's rate limiter for its own policies
+    /// (<c>app.UseRateLimiter()</c>, which then runs after authentication, so a policy partitioned on the signed-in
+    /// user sees the user) — and its endpoints.
     /// </summary>
     public static WebApplication UseRampartHardening(this WebApplication app)
     {
@@ -184,10 +211,6 @@ public static class RampartHardeningExtensions
 
         app.UseStatusCodePages(context => errors.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
         app.UseCookiePolicy();
-        app.UseStaticFiles(new StaticFileOptions
-        {
-            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=3600",
-        });
 
         // TRACE echoes requests (cross-site tracing); nothing in an app needs it.
         app.Use((context, next) =>
@@ -195,10 +218,11 @@ public static class RampartHardeningExtensions
                 ? errors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed)
                 : next(context));
         app.UseRouting();
+        app.UseMiddleware<ImportMapHashMiddleware>();
         app.UseMiddleware<SecurityOutcomeMiddleware>();
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseMiddleware<TooManyAttemptsMiddleware>();
-        app.UseRateLimiter();
+        app.UseMiddleware<AddressRateLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<CredentialRateLimitMiddleware>();
@@ -257,19 +281,7 @@ public static class RampartHardeningExtensions
         }
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder)
-    {
-        var configuration = builder.Configuration;
-        var hasUrls = !string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey])
-            || !string.IsNullOrEmpty(configuration["http_ports"])
-            || !string.IsNullOrEmpty(configuration["https_ports"])
-            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
-        if (!hasUrls)
-        {
-            // HTTPS by default. Plain HTTP exists only to redirect.
-            builder.WebHost.UseUrls("http://localhost:5000", "https://localhost:5001");
-        }
-
+    private static void ConfigureKestrel(WebApplicationBuilder builder) =>
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var hardening = kestrel.ApplicationServices.GetRequiredService<IOptions<RampartHardeningOptions>>().Value;
@@ -280,7 +292,13 @@ public static class RampartHardeningExtensions
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
             kestrel.ConfigureHttpsDefaults(https =>
             {
-                https.ServerCertificate ??= kestrel.ApplicationServices.GetRequiredService<ServerCertificate>().Certificate;
+                // Only a certificate the app asked the layer for (Https:CertificatePath or Https:SelfSignedCertificateDirectory);
+                // otherwise Kestrel's own choice (Kestrel:Certificates:Default, the development certificate) stands.
+                if (https.ServerCertificate is null && kestrel.ApplicationServices.GetRequiredService<ServerCertificate>().Certificate is { } certificate)
+                {
+                    https.ServerCertificate = certificate;
+                }
+
                 https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
                 if (TlsCipherSuites.Policy() is { } suites)
                 {
@@ -288,7 +306,6 @@ public static class RampartHardeningExtensions
                 }
             });
         });
-    }
 
     private static void ConfigureCookiesAndAntiforgery(IServiceCollection services)
     {
@@ -299,6 +316,7 @@ public static class RampartHardeningExtensions
             policy.Secure = CookieSecurePolicy.Always;
         });
 
+        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, HostPrefixedAuthenticationCookies>();
         services.AddAntiforgery();
         services.AddOptions<AntiforgeryOptions>().Configure<IOptions<RampartHardeningOptions>>((antiforgery, hardening) =>
         {
@@ -330,6 +348,34 @@ public static class RampartHardeningExtensions
         foreach (var network in settings.KnownNetworks)
         {
             forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        }
+    }
+}
+
+/// <summary>
+/// Gives every authentication cookie of the app the <c>__Host-</c> prefix (RFC 6265bis; ASVS 5.0 V3.3.1), so no
+/// sibling subdomain or plain-HTTP page can set or overwrite it: Secure, no Domain, Path=/. A cookie the app already
+/// named with <c>__Host-</c> or <c>__Secure-</c>, or scoped to a domain or path, is left as it is. The framework's default
+/// names (<c>.AspNetCore.{scheme}</c>, Identity's <c>.AspNetCore.Identity.Application</c>) become <c>__Host-.AspNetCore.{scheme}</c>;
+/// adopting the layer therefore signs everyone out once.
+/// </summary>
+internal sealed class HostPrefixedAuthenticationCookies : IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>
+{
+    public void PostConfigure(string? name, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions options)
+    {
+        var cookie = options.Cookie;
+        if (cookie.Domain is not null || cookie.Path is not (null or "/"))
+        {
+            return;
+        }
+
+        // Runs before the cookie handler's own post-configure, which would name it .AspNetCore.{scheme}.
+        var cookieName = cookie.Name ?? Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.CookiePrefix + name;
+        if (!cookieName.StartsWith(RampartHardeningExtensions.CookiePrefix, StringComparison.Ordinal) && !cookieName.StartsWith("__Secure-", StringComparison.Ordinal))
+        {
+            cookie.Name = RampartHardeningExtensions.CookiePrefix + cookieName;
+            cookie.Path = "/";
+            cookie.SecurePolicy = CookieSecurePolicy.Always;
         }
     }
 }

@@ -110,6 +110,11 @@ internal sealed class HardeningOptionsValidator(Microsoft.Extensions.Configurati
                 "Headers:ExtraImageSources", $"holds a value that is not a CSP host source: '{source}'.");
         }
 
+        for (var i = 0; i < options.Headers.AllowedInlineEventHandlers.Count; i++)
+        {
+            Require(!string.IsNullOrWhiteSpace(options.Headers.AllowedInlineEventHandlers[i]), $"Headers:AllowedInlineEventHandlers:{i}", "must be the handler's text, not empty.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -46,6 +46,14 @@ public sealed class HttpsOptions
     /// <summary>Password of <see cref="CertificatePath"/>, if it has one.</summary>
     public string? CertificatePassword { get; set; }
 
+    /// <summary>
+    /// A folder (absolute, or relative to the content root) where the layer makes and keeps a self-signed certificate
+    /// for <c>localhost</c> when no other is configured — for trials without a real certificate. Unset (the default),
+    /// the layer makes none and writes nothing: Kestrel's own configuration (<c>Kestrel:Certificates:Default</c>, the
+    /// development certificate) decides.
+    /// </summary>
+    public string? SelfSignedCertificateDirectory { get; set; }
+
     /// <summary>HTTPS port of the public origin when <c>Rampart:PublicOrigin</c> is unset; found from the server's addresses when this is unset too.</summary>
     public int? RedirectPort { get; set; }
 
@@ -77,6 +85,20 @@ public sealed class HeaderOptions
 {
     /// <summary>Extra sources for <c>img-src</c> beyond <c>'self'</c> (for example <c>https:</c>).</summary>
     public IList<string> ExtraImageSources { get; } = [];
+
+    /// <summary>
+    /// Allows <c>data:</c> URLs in <c>img-src</c> (default true): icons inlined in stylesheets, as Bootstrap's are.
+    /// An image cannot run script; set false for the strictest policy when the app has none.
+    /// </summary>
+    public bool AllowDataImages { get; set; } = true;
+
+    /// <summary>
+    /// Inline event handlers (the exact text of an <c>onclick="…"</c> attribute) the app's own markup carries and cannot
+    /// lose yet, such as the Blazor template's <c>document.querySelector('.navbar-toggler').click()</c>. Each is allowed
+    /// by its SHA-256 with <c>'unsafe-hashes'</c> (CSP Level 3): that text only, in an attribute only — injected markup
+    /// with any other handler stays blocked. Empty by default; moving the handler into a script file is better.
+    /// </summary>
+    public IList<string> AllowedInlineEventHandlers { get; } = [];
 
     /// <summary>Where browsers send CSP violation reports (<c>report-uri</c>); none when unset.</summary>
     public string? CspReportUri { get; set; }
@@ -152,9 +174,12 @@ public sealed class ErrorOptions
     /// <summary>Path prefixes answered with problem+json whatever the client accepts.</summary>
     public IList<string> ApiPathPrefixes { get; } = [];
 
-    /// <summary>Stylesheet linked from the HTML error page.</summary>
-    public string StylesheetPath { get; set; } = "/css/site.css";
+    /// <summary>
+    /// Stylesheet linked from the layer's HTML error page (a path on this site, e.g. <c>/css/site.css</c>). Unset, the
+    /// page carries a few lines of its own style.
+    /// </summary>
+    public string? StylesheetPath { get; set; }
 
-    /// <summary>Name shown on the HTML error page.</summary>
-    public string ApplicationName { get; set; } = "Rampart";
+    /// <summary>Name shown on the layer's HTML error page (title and a link home). Unset, the page names no application.</summary>
+    public string? ApplicationName { get; set; }
 }

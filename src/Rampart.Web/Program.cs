@@ -45,6 +45,11 @@ static WebApplication Build(WebApplicationBuilder builder)
     var app = builder.Build();
 
     app.UseRampartHardening();
+    // Rampart's own files (wwwroot): with the layer's headers, before any page logic (the two-factor enrolment redirect).
+    app.UseStaticFiles(new StaticFileOptions
+    {
+        OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=3600",
+    });
     app.UseTwoFactorEnrolment();
     // After authentication (only anonymous readers are served from it) and every check of the layer.
     app.UseOutputCache();

@@ -12,7 +12,7 @@ public sealed class CookieTests
 
         var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
         SecurityAssertions.AssertHardenedCookie(cookie);
-        Assert.StartsWith("__Host-rampart-csrf=", cookie, StringComparison.Ordinal);
+        Assert.StartsWith("__Host-csrf=", cookie, StringComparison.Ordinal);
         Assert.Contains("samesite=strict", cookie.ToLowerInvariant(), StringComparison.Ordinal);
     }
 

@@ -8,11 +8,13 @@ public sealed class CsrfTests
     [InlineData("POST")]
     [InlineData("PUT")]
     [InlineData("DELETE")]
-    public async Task UnsafeJsonRequestWithoutTokenIsRejected(string method)
+    public async Task UnsafeJsonRequestCarryingACookieWithoutTokenIsRejected(string method)
     {
         var endpoints = new TestEndpoints();
         await using var host = await TestHost.StartAsync(endpoints.Map);
-        var response = await host.CreateCookieClient().SendAsync(Http.Json(new HttpMethod(method), "/api/echo", new { text = "hi" }));
+        var client = host.CreateCookieClient();
+        await client.GetAntiforgeryTokenAsync(); // the browser now holds the site's cookie, but the attacker has no token
+        var response = await client.SendAsync(Http.Json(new HttpMethod(method), "/api/echo", new { text = "hi" }));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -189,10 +191,62 @@ public sealed class CsrfTests
         await using var host = await TestHost.StartAsync(endpoints.Map);
         var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
         request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        request.Headers.TryAddWithoutValidation("Cookie", "__Host-test-session=whatever");
 
         var response = await host.CreateClient().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task ARequestWithNoCookieAtAllNeedsNoTokenForThereIsNoAmbientCredentialToRide(string method)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        var client = host.CreateClient();
+
+        // A non-browser client of a token API (register, sign in, get a token): no cookie, no Origin.
+        var plain = await client.SendAsync(Http.Json(new HttpMethod(method), "/api/echo", new { text = "hi" }));
+        // A script on this site, before anything set a cookie.
+        var sameOrigin = Http.Json(new HttpMethod(method), "/api/echo", new { text = "hi" });
+        sameOrigin.Headers.Add("Origin", "https://localhost");
+        sameOrigin.Headers.Add("Sec-Fetch-Site", "same-origin");
+
+        Assert.True(plain.IsSuccessStatusCode, plain.StatusCode.ToString());
+        var same = await client.SendAsync(sameOrigin);
+        Assert.True(same.IsSuccessStatusCode, same.StatusCode.ToString());
+    }
+
+    [Theory]
+    [InlineData("https://evil.example", null)]
+    [InlineData("https://evil.example", "cross-site")]
+    [InlineData(null, "cross-site")]
+    [InlineData(null, "same-site")]
+    [InlineData("null", null)]
+    [InlineData("https://localhost.evil.example", null)]
+    public async Task ACrossSitePostWithNoCookieIsStillRefusedSoLoginCsrfStaysClosed(string? origin, string? fetchSite)
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map);
+        // The attacker's page posts its own credentials to the sign-in endpoint, hoping to sign the victim in as the attacker.
+        var request = Http.Json(HttpMethod.Post, "/login", new { userName = "attacker", password = "attacker's password" });
+        if (origin is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Origin", origin);
+        }
+
+        if (fetchSite is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        }
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, endpoints.LoginCalls);
     }
 
     [Fact]

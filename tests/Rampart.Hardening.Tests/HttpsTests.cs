@@ -186,7 +186,7 @@ public sealed class HttpsTests
     public async Task SelfSignedCertificateIsCreatedOnceInTheDataDirectoryAndReused()
     {
         await using var host = await TestHost.StartAsync();
-        var first = host.App.Services.GetRequiredService<ServerCertificate>().Certificate;
+        var first = host.App.Services.GetRequiredService<ServerCertificate>().Certificate!;
         var path = Path.Combine(host.DataDirectory, "tls", ServerCertificate.SelfSignedFileName);
 
         Assert.True(File.Exists(path));
@@ -199,8 +199,21 @@ public sealed class HttpsTests
         }
 
         // A second start over the same data directory serves the same certificate.
-        var again = ActivatorUtilities.CreateInstance<ServerCertificate>(host.App.Services).Certificate;
+        var again = ActivatorUtilities.CreateInstance<ServerCertificate>(host.App.Services).Certificate!;
         Assert.Equal(first.Thumbprint, again.Thumbprint);
+    }
+
+    [Fact]
+    public async Task WithoutACertificateSettingTheLayerMakesNoCertificateAndWritesNothing()
+    {
+        await using var host = await TestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Hardening:Https:SelfSignedCertificateDirectory"] = "",
+        });
+
+        Assert.Null(host.App.Services.GetRequiredService<ServerCertificate>().Certificate);
+        // Nothing under the content root but what the test put there (wwwroot): no data/, keys/ or tls/ folder.
+        Assert.Equal(["wwwroot"], Directory.GetFileSystemEntries(host.DataDirectory).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -219,7 +232,7 @@ public sealed class HttpsTests
                 ["Rampart:Hardening:Https:CertificatePath"] = pfx,
                 ["Rampart:Hardening:Https:CertificatePassword"] = "s3cret-pass",
             });
-            var served = host.App.Services.GetRequiredService<ServerCertificate>().Certificate;
+            var served = host.App.Services.GetRequiredService<ServerCertificate>().Certificate!;
 
             using var expected = X509CertificateLoader.LoadPkcs12FromFile(pfx, "s3cret-pass");
             Assert.Equal(expected.Thumbprint, served.Thumbprint);
@@ -238,7 +251,7 @@ public sealed class HttpsTests
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(address.Host, address.Port);
-        var expected = host.App.Services.GetRequiredService<ServerCertificate>().Certificate.Thumbprint;
+        var expected = host.App.Services.GetRequiredService<ServerCertificate>().Certificate!.Thumbprint;
         await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, certificate, _, _) => certificate is System.Security.Cryptography.X509Certificates.X509Certificate2 presented && presented.Thumbprint == expected);
         try
         {

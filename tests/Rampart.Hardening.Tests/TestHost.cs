@@ -51,7 +51,7 @@ internal sealed class TestHost : IAsyncDisposable
             // A real server on a free loopback port, HTTPS only, with the layer's self-signed certificate.
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Rampart:DataDirectory"] = dataDirectory,
+                ["Rampart:Hardening:Https:SelfSignedCertificateDirectory"] = Path.Combine(dataDirectory, "tls"),
                 ["urls"] = "https://127.0.0.1:0",
             });
         }
@@ -60,7 +60,7 @@ internal sealed class TestHost : IAsyncDisposable
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Rampart:DataDirectory"] = dataDirectory,
+                ["Rampart:Hardening:Https:SelfSignedCertificateDirectory"] = Path.Combine(dataDirectory, "tls"),
                 ["Rampart:PublicOrigin"] = "https://localhost",
             });
         }
@@ -88,6 +88,8 @@ internal sealed class TestHost : IAsyncDisposable
             return next(context);
         });
         app.UseRampartHardening();
+        // The app's own static files, after the layer, as an adopter serves them.
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=3600" });
         map?.Invoke(app);
         await app.StartAsync();
         return new TestHost(app, dataDirectory, app.Services.GetFakeLogCollector());
@@ -101,7 +103,7 @@ internal sealed class TestHost : IAsyncDisposable
     {
         var address = App.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-        var expected = App.Services.GetRequiredService<Rampart.Hardening.Https.ServerCertificate>().Certificate.Thumbprint;
+        var expected = App.Services.GetRequiredService<Rampart.Hardening.Https.ServerCertificate>().Certificate!.Thumbprint;
         var handler = new HttpClientHandler
         {
             ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Thumbprint == expected,

@@ -25,9 +25,9 @@ internal static class SecurityAssertions
         else
         {
             Assert.Equal("form-action 'self'", directives["form-action"]);
-            Assert.Equal("base-uri 'none'", directives["base-uri"]);
+            Assert.Equal("base-uri 'self'", directives["base-uri"]);
             Assert.Equal("object-src 'none'", directives["object-src"]);
-            Assert.Matches("^script-src 'self' 'nonce-[A-Za-z0-9+/=]{20,}'$", directives["script-src"]);
+            Assert.Matches("^script-src 'self' 'nonce-[A-Za-z0-9+/=]{20,}'( 'sha256-[A-Za-z0-9+/=]{44}')?$", directives["script-src"]);
             Assert.Matches("^style-src 'self' 'nonce-[A-Za-z0-9+/=]{20,}'$", directives["style-src"]);
         }
 

@@ -11,18 +11,23 @@ namespace Rampart.Hardening.Csrf;
 
 /// <summary>
 /// CSRF defence for every unsafe request (POST, PUT, PATCH, DELETE and any unknown method), forms and
-/// JSON alike, not only for the endpoints that happen to opt in:
+/// JSON alike, not only for the endpoints that happen to opt in. What a request must show is decided once, from
+/// how it was authenticated (<see cref="RequestCredential"/>) and what the browser says about where it came from:
 /// <list type="number">
 /// <item>the browser's own word on where the request came from (<c>Sec-Fetch-Site</c>, else <c>Origin</c>)
-/// must be this site or a configured trusted origin;</item>
-/// <item>an antiforgery token (form field or the configured header) must match the antiforgery cookie
-/// and the signed-in user.</item>
+/// must be this site or a configured trusted origin — for every request below, cookies or not, so a cross-site
+/// form cannot sign a victim in to the attacker's account (login CSRF);</item>
+/// <item>an antiforgery token (form field or the configured header) must match the antiforgery cookie and the
+/// signed-in user — whenever the request carries a cookie, the ambient credential a forged request would ride.
+/// A request with no cookie at all has nothing to ride (a non-browser client of a token API); a SignalR hub
+/// request (Blazor Server's <c>/_blazor/negotiate</c>), whose client cannot send a token, must instead carry the
+/// browser's positive word that it came from this origin.</item>
 /// </list>
-/// A request is exempt only when a bearer token authenticated it and no cookie did
-/// (<see cref="RequestCredential"/>, decided once from the handlers' results): a browser never attaches a
+/// A request is exempt only when a bearer token authenticated it and no cookie did: a browser never attaches a
 /// token on its own, so an attacker's page cannot ride on it. The mere presence of an <c>Authorization</c>
-/// header exempts nothing. Endpoints opt out only with ASP.NET's explicit
-/// <c>DisableAntiforgery()</c> or <c>[IgnoreAntiforgeryToken]</c>, which tests list.
+/// header exempts nothing. Endpoints opt out only with ASP.NET's explicit <c>DisableAntiforgery()</c> or
+/// <c>[IgnoreAntiforgeryToken]</c>, which tests list. A WebSocket handshake is a GET, but it opens a channel that
+/// carries the cookies' authority: it gets the origin check too (cross-site WebSocket hijacking).
 /// </summary>
 internal sealed class CsrfProtectionMiddleware(
     RequestDelegate next,
@@ -35,18 +40,26 @@ internal sealed class CsrfProtectionMiddleware(
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!await RequiresCheckAsync(context))
+        var check = await RequiredCheckAsync(context);
+        if (check == CsrfCheck.None)
         {
             await next(context);
             return;
         }
 
-        if (!IsSameOriginOrTrusted(context.Request, origin.Value, options.Value.Csrf.TrustedOrigins))
+        if (!IsSameOriginOrTrusted(context.Request, origin.Value, options.Value.Csrf.TrustedOrigins)
+            || (check == CsrfCheck.ProvenOrigin && !SaysSameOrigin(context.Request, origin.Value, options.Value.Csrf.TrustedOrigins)))
         {
             metrics.CsrfRejected("cross-origin");
             await events.RecordAsync(context, SecurityEventKind.CsrfRejected, "cross-origin request");
             await errors.WriteAsync(context, StatusCodes.Status403Forbidden,
                 "This request came from another site, so it was refused. Open the page on this site and try again.");
+            return;
+        }
+
+        if (check != CsrfCheck.OriginAndToken)
+        {
+            await next(context);
             return;
         }
 
@@ -73,21 +86,54 @@ internal sealed class CsrfProtectionMiddleware(
         await next(context);
     }
 
-    internal static async ValueTask<bool> RequiresCheckAsync(HttpContext context)
+    /// <summary>What a request must show, decided once (see the class summary).</summary>
+    internal enum CsrfCheck
     {
-        var method = context.Request.Method;
+        /// <summary>Nothing: a safe method, an explicit opt-out, or a bearer token and no cookie.</summary>
+        None,
+
+        /// <summary>Not from another site (no cookie rides on it, or it is a WebSocket handshake).</summary>
+        Origin,
+
+        /// <summary>The browser says it came from this origin (a SignalR hub request with cookies).</summary>
+        ProvenOrigin,
+
+        /// <summary>Not from another site, and an antiforgery token that matches the cookie and the user.</summary>
+        OriginAndToken,
+    }
+
+    internal static async ValueTask<CsrfCheck> RequiredCheckAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var method = request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method))
         {
-            return false;
+            return HttpMethods.IsGet(method) && context.WebSockets.IsWebSocketRequest && request.Headers.Cookie.Count > 0 ? CsrfCheck.Origin : CsrfCheck.None;
         }
 
-        if (IsExplicitlyExempt(context.GetEndpoint()))
+        var endpoint = context.GetEndpoint();
+        if (IsExplicitlyExempt(endpoint))
         {
-            return false;
+            return CsrfCheck.None;
         }
 
-        return (await RequestCredential.OfAsync(context)).Kind != RequestCredentialKind.Bearer;
+        if ((await RequestCredential.OfAsync(context)).Kind == RequestCredentialKind.Bearer)
+        {
+            return CsrfCheck.None;
+        }
+
+        if (request.Headers.Cookie.Count == 0)
+        {
+            return CsrfCheck.Origin;
+        }
+
+        return endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.SignalR.HubMetadata>() is not null ? CsrfCheck.ProvenOrigin : CsrfCheck.OriginAndToken;
     }
+
+    /// <summary>The browser's positive word that the request came from this origin: <c>Sec-Fetch-Site: same-origin</c>, or an <c>Origin</c> that is ours.</summary>
+    internal static bool SaysSameOrigin(HttpRequest request, string publicOrigin, IList<string> trustedOrigins) =>
+        request.Headers["Sec-Fetch-Site"].ToString() == "same-origin"
+        || (request.Headers.Origin.ToString() is { Length: > 0 } sent && IsOurs(sent, publicOrigin, trustedOrigins));
 
     /// <summary>An endpoint that opted out with <c>DisableAntiforgery()</c> or <c>[IgnoreAntiforgeryToken]</c>.</summary>
     internal static bool IsExplicitlyExempt(Endpoint? endpoint)
@@ -123,6 +169,11 @@ internal sealed class CsrfProtectionMiddleware(
             return true;
         }
 
+        return IsOurs(origin, publicOrigin, trustedOrigins);
+    }
+
+    private static bool IsOurs(string origin, string publicOrigin, IList<string> trustedOrigins)
+    {
         // The public origin — decided once, never from the request's Host — or a configured trusted origin.
         if (string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase))
         {

@@ -146,16 +146,21 @@ public sealed class SecurityEvents(IEnumerable<ISecurityEventSink> sinks, TimePr
 }
 
 /// <summary>Writes security events to the log as structured entries (one per event handed on, with its repeat count).</summary>
+/// <remarks>
+/// A refusal that is part of ordinary use — a 404, or input that failed validation — is logged at Information; a refusal
+/// that only an attack or a broken client causes (CSRF, rate limits, a 403) at Warning.
+/// </remarks>
 internal sealed partial class LoggingSecurityEventSink(ILogger<LoggingSecurityEventSink> logger) : ISecurityEventSink
 {
     public ValueTask WriteAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
-        Log(logger, securityEvent.Kind, securityEvent.Detail, securityEvent.Method, securityEvent.Path,
+        var level = securityEvent.Kind is SecurityEventKind.AccessDenied or SecurityEventKind.InputRejected ? LogLevel.Information : LogLevel.Warning;
+        Log(logger, level, securityEvent.Kind, securityEvent.Detail, securityEvent.Method, securityEvent.Path,
             securityEvent.RemoteIp, securityEvent.UserId, securityEvent.TraceId, securityEvent.Repeats);
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 4000,
         Message = "Security event {SecurityEvent}: {Detail} on {Method} {Path} from {RemoteIp} user {UserId} (trace id {TraceId}); {Repeats} more like it in the minute before")]
-    private static partial void Log(ILogger logger, string securityEvent, string detail, string method, string path, string? remoteIp, string? userId, string traceId, int repeats);
+    private static partial void Log(ILogger logger, LogLevel level, string securityEvent, string detail, string method, string path, string? remoteIp, string? userId, string traceId, int repeats);
 }

@@ -88,7 +88,7 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
         }
 
         response.ContentType = "text/html; charset=utf-8";
-        await WriteBodyAsync(response, Encoding.UTF8.GetBytes(RenderHtml(info, statusCode, detail ?? info.Detail, traceId)), context.RequestAborted);
+        await WriteBodyAsync(response, Encoding.UTF8.GetBytes(RenderHtml(context, info, statusCode, detail ?? info.Detail, traceId)), context.RequestAborted);
     }
 
     /// <summary>The whole body at once with its length: no chunked framing, one write.</summary>
@@ -145,10 +145,21 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
         return json > 0 && json >= html;
     }
 
-    private string RenderHtml(ErrorInfo info, int statusCode, string detail, string traceId)
+    /// <summary>
+    /// A plain page in the app's look when <c>Errors:StylesheetPath</c> and <c>Errors:ApplicationName</c> say what that
+    /// is; otherwise a few lines of its own style (allowed by this answer's CSP nonce) and no name at all.
+    /// </summary>
+    private string RenderHtml(HttpContext context, ErrorInfo info, int statusCode, string detail, string traceId)
     {
         var e = HtmlEncoder.Default;
         var errors = options.Value.Errors;
+        var name = string.IsNullOrWhiteSpace(errors.ApplicationName) ? null : e.Encode(errors.ApplicationName);
+        var title = name is null ? e.Encode(info.Title) : $"{e.Encode(info.Title)} - {name}";
+        var style = string.IsNullOrWhiteSpace(errors.StylesheetPath)
+            ? $"<style{NonceAttribute(context)}>body{{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:2rem 1rem;color:#222;background:#fff}}code{{font-size:.9em}}@media (prefers-color-scheme:dark){{body{{color:#eee;background:#181818}}a{{color:#8ab4f8}}}}</style>"
+            : $"<link rel=\"stylesheet\" href=\"{e.Encode(errors.StylesheetPath)}\">";
+        var header = name is null ? "" : $"<header class=\"site-header\"><nav class=\"container nav\"><a class=\"brand\" href=\"/\">{name}</a></nav></header>";
+        var home = name is null ? "Go to the home page" : $"Back to {name}";
         return $"""
             <!DOCTYPE html>
             <html lang="en">
@@ -156,21 +167,26 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="robots" content="noindex">
-            <title>{e.Encode(info.Title)} - {e.Encode(errors.ApplicationName)}</title>
-            <link rel="stylesheet" href="{e.Encode(errors.StylesheetPath)}">
+            <title>{title}</title>
+            {style}
             </head>
             <body class="error-page">
-            <header class="site-header"><nav class="container nav"><a class="brand" href="/">{e.Encode(errors.ApplicationName)}</a></nav></header>
+            {header}
             <main class="container narrow">
             <h1>{e.Encode(info.Title)}</h1>
             <p class="lead">{e.Encode(detail)}</p>
-            <p><a href="/">Back to {e.Encode(errors.ApplicationName)}</a></p>
+            <p><a href="/">{home}</a></p>
             <p class="muted">Error {statusCode}. If you report this, quote trace id <code>{e.Encode(traceId)}</code>.</p>
             </main>
             </body>
             </html>
             """;
     }
+
+    private static string NonceAttribute(HttpContext context) =>
+        NetEscapades.AspNetCore.SecurityHeaders.HttpContextExtensions.GetNonce(context) is { Length: > 0 } nonce
+            ? $" nonce=\"{nonce}\"" // base64: nothing to encode in a quoted attribute
+            : "";
 
     [LoggerMessage(Message = "{Method} {Path} answered {StatusCode} (trace id {TraceId})")]
     private static partial void LogError(ILogger logger, LogLevel level, string method, string path, int statusCode, string traceId);

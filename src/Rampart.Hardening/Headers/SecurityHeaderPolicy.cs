@@ -14,15 +14,33 @@ internal static class SecurityHeaderPolicy
             .AddContentSecurityPolicy(csp =>
             {
                 csp.AddDefaultSrc().None();
-                csp.AddScriptSrc().Self().WithNonce();
+                // Hashes: only the framework's import map of the endpoint (ImportMapHashMiddleware).
+                var scripts = csp.AddScriptSrc().Self().WithNonce().WithHashTagHelper();
+                if (options.Headers.AllowedInlineEventHandlers.Count > 0)
+                {
+                    scripts.UnsafeHashes();
+                    foreach (var handler in options.Headers.AllowedInlineEventHandlers)
+                    {
+                        scripts.WithHash256(ImportMapHashMiddleware.HashOf(handler));
+                    }
+                }
+
                 csp.AddStyleSrc().Self().WithNonce();
-                csp.AddImgSrc().Self().From(options.Headers.ExtraImageSources);
+                var images = csp.AddImgSrc().Self().From(options.Headers.ExtraImageSources);
+                if (options.Headers.AllowDataImages)
+                {
+                    // Inline images (Bootstrap's icons are data: SVGs in its CSS): an image runs no script.
+                    images.Data();
+                }
+
                 csp.AddFontSrc().Self();
                 csp.AddConnectSrc().Self();
                 csp.AddManifestSrc().Self();
                 csp.AddFormAction().Self();
                 csp.AddFrameAncestors().None();
-                csp.AddBaseUri().None();
+                // 'self', not 'none': Blazor and SPA templates write <base href="/">, and a base on this origin
+                // cannot send relative URLs anywhere else.
+                csp.AddBaseUri().Self();
                 csp.AddObjectSrc().None();
                 if (options.Headers.CspReportUri is { } reportUri)
                 {

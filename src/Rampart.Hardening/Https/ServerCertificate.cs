@@ -6,18 +6,19 @@ using Microsoft.Extensions.Logging;
 namespace Rampart.Hardening.Https;
 
 /// <summary>
-/// The certificate Kestrel serves: the configured one, or a self-signed one made on first start and
-/// kept in the data directory so browsers that were told to trust it keep trusting it.
+/// The certificate the layer gives Kestrel, when the app asked for one: the PFX at <c>Https:CertificatePath</c>, or a
+/// self-signed one made on first start in <c>Https:SelfSignedCertificateDirectory</c> and kept there, so browsers
+/// that were told to trust it keep trusting it. Neither set: none, and Kestrel's own configuration decides.
 /// </summary>
-internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOptions<RampartHardeningOptions> options, RampartDataDirectory dataDirectory, TimeProvider time, ILogger<ServerCertificate> logger)
+internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOptions<RampartHardeningOptions> options, Microsoft.Extensions.Hosting.IHostEnvironment environment, TimeProvider time, ILogger<ServerCertificate> logger)
 {
     internal const string SelfSignedFileName = "selfsigned.pfx";
     internal const string SelfSignedPublicFileName = "selfsigned.crt";
-    private readonly Lazy<X509Certificate2> _certificate = new(() => Load(options.Value, dataDirectory, time, logger));
+    private readonly Lazy<X509Certificate2?> _certificate = new(() => Load(options.Value, environment.ContentRootPath, time, logger));
 
-    public X509Certificate2 Certificate => _certificate.Value;
+    public X509Certificate2? Certificate => _certificate.Value;
 
-    private static X509Certificate2 Load(RampartHardeningOptions options, RampartDataDirectory dataDirectory, TimeProvider time, ILogger logger)
+    private static X509Certificate2? Load(RampartHardeningOptions options, string contentRoot, TimeProvider time, ILogger logger)
     {
         if (options.Https.CertificatePath is { } configured)
         {
@@ -25,7 +26,13 @@ internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOp
             return X509CertificateLoader.LoadPkcs12FromFile(configured, options.Https.CertificatePassword);
         }
 
-        var folder = dataDirectory.GetSubdirectory("tls");
+        if (string.IsNullOrWhiteSpace(options.Https.SelfSignedCertificateDirectory))
+        {
+            return null;
+        }
+
+        var folder = Path.GetFullPath(Path.Combine(contentRoot, options.Https.SelfSignedCertificateDirectory));
+        CreatePrivateDirectory(folder);
         var pfxPath = Path.Combine(folder, SelfSignedFileName);
         var now = time.GetUtcNow();
         if (File.Exists(pfxPath))
@@ -49,7 +56,7 @@ internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOp
     internal static X509Certificate2 CreateSelfSigned(DateTimeOffset now)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost, O=Rampart self-signed", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
@@ -62,6 +69,18 @@ internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOp
         using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(365));
         // Round-trip through PKCS#12 so the private key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     private static void WritePrivateFile(string path, byte[] bytes)
@@ -79,6 +98,6 @@ internal sealed partial class ServerCertificate(Microsoft.Extensions.Options.IOp
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving HTTPS with the configured certificate {CertificatePath}")]
     private static partial void LogConfigured(ILogger logger, string certificatePath);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Created a self-signed TLS certificate at {CertificatePath} (thumbprint {Thumbprint}); configure Rampart:Hardening:Https:CertificatePath for a real one")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Created a self-signed TLS certificate at {CertificatePath} (thumbprint {Thumbprint}); configure a real one (Kestrel:Certificates:Default or Rampart:Hardening:Https:CertificatePath)")]
     private static partial void LogCreated(ILogger logger, string certificatePath, string thumbprint);
 }

@@ -17,16 +17,13 @@ public sealed class PasswordSecurityOptions
 
     /// <summary>
     /// Context-specific words a password may not contain, ignoring case (ASVS 5.0 V6.1.2, V6.2.11): the product's
-    /// and the organisation's names and the like, at least 4 characters each. Unset: <see cref="DefaultContextWords"/>.
-    /// Not defaulted in place, because configuration binds lists by index and would merge into a default.
+    /// and the organisation's names and the like, at least 4 characters each. None unless configured: only the app
+    /// knows its names.
     /// </summary>
     public IList<string>? ContextWords { get; set; }
 
-    /// <summary>The context words when none are configured: the product's own name.</summary>
-    public static IReadOnlyList<string> DefaultContextWords { get; } = ["rampart"];
-
     /// <summary>The context words in force.</summary>
-    public IReadOnlyList<string> EffectiveContextWords => ContextWords is { Count: > 0 } configured ? [.. configured] : DefaultContextWords;
+    public IReadOnlyList<string> EffectiveContextWords => ContextWords is { Count: > 0 } configured ? [.. configured] : [];
 
     /// <summary>Lowest zxcvbn strength score accepted, 0-4 (default 3).</summary>
     public int MinimumStrengthScore { get; set; } = 3;

@@ -77,4 +77,7 @@ public sealed class TooManyAttemptsException : Exception
 
     /// <summary>How long until the next attempt is allowed, when known.</summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>Which budget is spent (the <c>policy</c> tag of <c>rampart.ratelimit.rejected</c>): the account's unless said.</summary>
+    public string? Limit { get; init; }
 }

@@ -6,6 +6,68 @@ using Rampart.Hardening.Authentication;
 namespace Rampart.Hardening.RateLimiting;
 
 /// <summary>
+/// The layer's limits that need no identity, before authentication: the global concurrency guard
+/// (<c>RateLimits:GlobalConcurrency</c> requests at once, <c>RateLimits:GlobalQueue</c> waiting, then 429), and the
+/// per-address half of the <see cref="RampartRateLimits.Auth"/> policy (unsafe methods only; showing a form is free)
+/// and of the <see cref="RampartRateLimits.Api"/> policy (every request). Its own middleware, not the framework's
+/// rate limiter, which stays the app's for its own policies.
+/// </summary>
+internal sealed class AddressRateLimitMiddleware : IDisposable
+{
+    private readonly RequestDelegate _next;
+    private readonly ConcurrencyLimiter _global;
+    private readonly PartitionedRateLimiter<string> _auth;
+    private readonly PartitionedRateLimiter<string> _api;
+
+    public AddressRateLimitMiddleware(RequestDelegate next, IRateLimitCounterStore store, Identity.AddressAttemptLimiter auth, IOptions<RampartHardeningOptions> options)
+    {
+        _next = next;
+        var limits = options.Value.RateLimits;
+        _global = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = limits.GlobalConcurrency,
+            QueueLimit = limits.GlobalQueue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        _auth = auth.Counters;
+        _api = store.CreateFixedWindow("api-ip", limits.ApiPerIp, TimeSpan.FromSeconds(limits.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen);
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        using var slot = await _global.AcquireAsync(1, context.RequestAborted);
+        if (!slot.IsAcquired)
+        {
+            await RampartRateLimits.WriteRejectionAsync(context, "global", null);
+            return;
+        }
+
+        var endpoint = context.GetEndpoint();
+        var method = context.Request.Method;
+        var (counters, name) = RampartRateLimits.IsApiEndpoint(endpoint) ? (_api, "api-ip")
+            : RampartRateLimits.IsAuthEndpoint(endpoint) && !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method) ? (_auth, "auth-ip")
+            : (null, null);
+        if (counters is not null)
+        {
+            using var lease = await counters.AcquireAsync(ClientKeys.Address(context), 1, context.RequestAborted);
+            if (!lease.IsAcquired)
+            {
+                await RampartRateLimits.WriteRejectionAsync(context, name!, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+                return;
+            }
+        }
+
+        await _next(context);
+    }
+
+    public void Dispose()
+    {
+        _global.Dispose();
+        _api.Dispose();
+    }
+}
+
+/// <summary>
 /// Answers a <see cref="TooManyAttemptsException"/> from anywhere in an endpoint with the layer's 429.
 /// </summary>
 internal sealed class TooManyAttemptsMiddleware(RequestDelegate next)
@@ -18,7 +80,7 @@ internal sealed class TooManyAttemptsMiddleware(RequestDelegate next)
         }
         catch (TooManyAttemptsException e) when (!context.Response.HasStarted)
         {
-            await RampartRateLimits.WriteRejectionAsync(context, AccountAttemptLimiter.Name, e.RetryAfter);
+            await RampartRateLimits.WriteRejectionAsync(context, e.Limit ?? AccountAttemptLimiter.Name, e.RetryAfter);
         }
     }
 }

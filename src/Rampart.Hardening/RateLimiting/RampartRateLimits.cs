@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Rampart.Hardening.Diagnostics;
 using Rampart.Hardening.Errors;
@@ -15,7 +14,7 @@ namespace Rampart.Hardening.RateLimiting;
 /// steps, each on a key decided once by the code that knows it:
 /// <list type="bullet">
 /// <item>before authentication, per client address (the connection's, after trusted proxies) — cheap, so
-/// a flood costs no database work;</item>
+/// a flood costs no database work (<see cref="AddressRateLimitMiddleware"/>);</item>
 /// <item>after that, per identity: <see cref="Api"/> per authenticated credential (the layer's
 /// <see cref="Authentication.RequestCredential"/>), <see cref="Auth"/> per account, counted by the app's
 /// sign-in code through <see cref="AccountAttemptLimiter"/> once it has resolved the account.</item>
@@ -40,29 +39,21 @@ public static class RampartRateLimits
 
     private static string? PolicyOf(Endpoint? endpoint) => endpoint?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
 
-    internal static void Configure(RateLimiterOptions limiter, IServiceProvider services)
+    /// <summary>
+    /// Registers <see cref="Auth"/> and <see cref="Api"/> with the framework's rate limiter as policies that limit
+    /// nothing: the layer counts them itself (<see cref="AddressRateLimitMiddleware"/>), before authentication, so an
+    /// app that also calls <c>app.UseRateLimiter()</c> for its own policies neither counts a request twice nor fails on
+    /// a policy name it does not know. The framework's limiter and its global limiter stay the app's; its rejection
+    /// answer defaults to the layer's (429 with <c>Retry-After</c>, not the framework's 503), which the app's own
+    /// <c>AddRateLimiter</c> settings, applied after these, replace.
+    /// </summary>
+    internal static void Configure(RateLimiterOptions limiter)
     {
-        var options = services.GetRequiredService<IOptions<RampartHardeningOptions>>().Value.RateLimits;
-        var store = services.GetRequiredService<IRateLimitCounterStore>();
-
-        limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ =>
-            RateLimitPartition.GetConcurrencyLimiter("global", _ => new ConcurrencyLimiterOptions
-            {
-                PermitLimit = options.GlobalConcurrency,
-                QueueLimit = options.GlobalQueue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            }));
-
-        limiter.AddPolicy(Auth, new AddressPolicy(
-            store.CreateFixedWindow("auth-ip", options.AuthPerIp, TimeSpan.FromSeconds(options.AuthWindowSeconds), RateLimitOutagePolicy.FailClosed), unsafeOnly: true));
-        limiter.AddPolicy(Api, new AddressPolicy(
-            store.CreateFixedWindow("api-ip", options.ApiPerIp, TimeSpan.FromSeconds(options.ApiWindowSeconds), RateLimitOutagePolicy.FailOpen), unsafeOnly: false));
-
+        limiter.AddPolicy(Auth, _ => RateLimitPartition.GetNoLimiter(Auth));
+        limiter.AddPolicy(Api, _ => RateLimitPartition.GetNoLimiter(Api));
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        // A window (the per-address half of a policy) says when it opens again; the global concurrency limit does not.
-        limiter.OnRejected = (rejected, _) => rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
-            ? WriteRejectionAsync(rejected.HttpContext, PolicyOf(rejected.HttpContext.GetEndpoint()) + "-ip", wait)
-            : WriteRejectionAsync(rejected.HttpContext, "global", null);
+        limiter.OnRejected = (rejected, _) => WriteRejectionAsync(rejected.HttpContext, "app",
+            rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
     }
 
     /// <summary>
@@ -79,23 +70,5 @@ public static class RampartRateLimits
         await services.GetRequiredService<SecurityEvents>().RecordAsync(context, SecurityEventKind.RateLimited, "rate limit reached");
         await services.GetRequiredService<ErrorResponses>().WriteAsync(context, StatusCodes.Status429TooManyRequests,
             $"Too many requests in a short time. Try again in {retryAfter} second{(retryAfter == 1 ? "" : "s")}.");
-    }
-
-    /// <summary>Counts requests per client address, as the connection (or a trusted proxy) gives it.</summary>
-    private sealed class AddressPolicy(PartitionedRateLimiter<string> perIp, bool unsafeOnly) : IRateLimiterPolicy<string>
-    {
-        public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => null;
-
-        public RateLimitPartition<string> GetPartition(HttpContext httpContext)
-        {
-            var method = httpContext.Request.Method;
-            if (unsafeOnly && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))
-            {
-                return RateLimitPartition.GetNoLimiter("read");
-            }
-
-            var ip = ClientKeys.Address(httpContext);
-            return RateLimitPartition.Get(ip, key => new KeyedLimiter(perIp, key));
-        }
     }
 }

@@ -50,6 +50,12 @@ public static class DataExtensions
     public static WebApplicationBuilder AddRampartData(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // Everything Rampart keeps on disk is in its data directory: the database (SQLite), the key ring (SQLite), the
+        // self-signed certificate when none is configured, attachments and the mail outbox.
+        var dataDirectory = RampartDataDirectory.FromConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
+        builder.Services.AddSingleton(dataDirectory);
+        builder.Services.PostConfigure<RampartHardeningOptions>(hardening =>
+            hardening.Https.SelfSignedCertificateDirectory ??= Path.Combine(dataDirectory.Path, "tls"));
         builder.Services.AddOptions<DatabaseOptions>()
             .BindConfiguration(DatabaseOptions.SectionName)
             .ValidateDataAnnotations()
@@ -69,8 +75,9 @@ public static class DataExtensions
         }
         else
         {
-            // SQLite: the key ring stays in data/keys (the hardening layer's default), encrypted like this when asked.
-            ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection());
+            // SQLite: the key ring is in data/keys, encrypted like this when asked.
+            ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection().SetApplicationName("Rampart")
+                .PersistKeysToFileSystem(new DirectoryInfo(dataDirectory.GetSubdirectory("keys"))));
             builder.Services.AddDbContextPool<RampartDbContext, SqliteRampartDbContext>((services, options) =>
             {
                 var configured = builder.Configuration.GetConnectionString("Rampart");
@@ -92,7 +99,7 @@ public static class DataExtensions
     }
 
     private static void AddKeyRingInDatabase(WebApplicationBuilder builder) =>
-        ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection().PersistKeysToDbContext<RampartDbContext>());
+        ProtectKeyRingAtRest(builder, builder.Services.AddDataProtection().SetApplicationName("Rampart").PersistKeysToDbContext<RampartDbContext>());
 
     /// <summary>
     /// With <c>Rampart:DataProtection:CertificatePath</c> set, every key of the ring is encrypted with that

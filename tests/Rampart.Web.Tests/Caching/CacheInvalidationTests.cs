@@ -271,7 +271,7 @@ public sealed class CacheInvalidationTests
         // ...and what that process's CacheInvalidation (not serving, same data directory) does next.
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Rampart:DataDirectory"] = w.App.DataDirectory }).Build();
         using var operatorProcess = new CacheInvalidation(configuration, Microsoft.Extensions.Options.Options.Create(new CachingOptions()),
-            NullLogger<CacheInvalidation>.Instance, new ServiceCollection().BuildServiceProvider(), new Hardening.RampartDataDirectory(w.App.DataDirectory));
+            NullLogger<CacheInvalidation>.Instance, new ServiceCollection().BuildServiceProvider(), new Rampart.Web.Data.RampartDataDirectory(w.App.DataDirectory));
         await operatorProcess.InvalidateAsync(CacheInvalidation.User(w.OwnerId));
 
         var refused = false;

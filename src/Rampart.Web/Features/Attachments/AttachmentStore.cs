@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Rampart.Hardening;
+using Rampart.Web.Data;
 
 namespace Rampart.Web.Features.Attachments;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Rampart.Hardening;
 using Rampart.Web.Data;
 using Rampart.Web.Features.Cli;
 

@@ -61,7 +61,7 @@ public sealed partial class CacheInvalidation : IHostedService, IDisposable
     private volatile bool _subscribed;
     private volatile bool _healthy;
 
-    public CacheInvalidation(IConfiguration configuration, Microsoft.Extensions.Options.IOptions<CachingOptions> options, ILogger<CacheInvalidation> logger, IServiceProvider services, Hardening.RampartDataDirectory dataDirectory)
+    public CacheInvalidation(IConfiguration configuration, Microsoft.Extensions.Options.IOptions<CachingOptions> options, ILogger<CacheInvalidation> logger, IServiceProvider services, Data.RampartDataDirectory dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(dataDirectory);
         _signalDirectory = dataDirectory.GetSubdirectory("cache");

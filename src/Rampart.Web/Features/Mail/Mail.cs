@@ -3,7 +3,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Rampart.Hardening;
+using Rampart.Web.Data;
 
 namespace Rampart.Web.Features.Mail;
 

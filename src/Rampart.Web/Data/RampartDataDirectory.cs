@@ -1,4 +1,4 @@
-namespace Rampart.Hardening;
+namespace Rampart.Web.Data;
 
 /// <summary>
 /// The folder where the app keeps what it must not lose between restarts: the TLS certificate, the
