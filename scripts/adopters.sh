@@ -58,6 +58,7 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
     minimal) mkdir -p "$dir" && cp tests/Adopters/MinimalApi/Program.cs "$dir/" && cp tests/Adopters/MinimalApi/MinimalApi.csproj "$dir/$name.csproj" ;;
   esac
   [ -f "$dir/Program.cs" ] || { fail "$name: generated"; tail -5 "$WORK/$name-new.log"; return; }
+  printf 'bin/\nobj/\nout/\n' >"$dir/.gitignore"
   git -C "$dir" init -q && git -C "$dir" add -A && git -C "$dir" -c user.name=adopter -c user.email=adopter@example.org commit -qm "as generated"
 
   # The package and the two lines, nothing else.
@@ -94,7 +95,7 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
   [ "$kind" = minimal ] && { page=/me; login=/login; }
   local headers
   headers=$(curl -s -D - -o "$WORK/$name-page.html" --cacert "$WORK/cert.pem" "$base$login" | tr -d '\r')
-  if grep -qiE "^content-security-policy: default-src 'none'.*script-src 'self' 'nonce-" <<<"$headers" \
+  if grep -qiE "^content-security-policy: .*default-src 'none'" <<<"$headers" && grep -qiE "^content-security-policy: .*script-src 'self' 'nonce-" <<<"$headers" \
      && grep -qiE '^strict-transport-security: max-age=[0-9]{8}' <<<"$headers" \
      && grep -qiE '^x-content-type-options: nosniff' <<<"$headers" && grep -qiE '^x-frame-options: deny' <<<"$headers"; then
     pass "$name: the layer's headers on $login (CSP with a nonce, HSTS, nosniff, DENY)"
@@ -102,8 +103,7 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
     fail "$name: the layer's headers on $login"; sed 's/^/    /' <<<"$headers" | head -20
   fi
   local bad_cookies
-  bad_cookies=$(grep -i '^set-cookie:' <<<"$headers" | grep -viE '^set-cookie: __Host-[^;]*;.*secure' | grep -viE 'httponly' || true)
-  bad_cookies+=$(grep -i '^set-cookie:' <<<"$headers" | grep -viE 'httponly' || true)
+  bad_cookies=$(grep -i '^set-cookie:' <<<"$headers" | grep -viE '^set-cookie: __Host-[^;]*;.*; secure.*; httponly' || true)
   if [ -z "$bad_cookies" ]; then pass "$name: every cookie is __Host-, Secure and HttpOnly ($(grep -ci '^set-cookie:' <<<"$headers") on $login)"; else fail "$name: cookies: $bad_cookies"; fi
 
   redirect=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$http/x?y=1")

@@ -24,6 +24,7 @@ using (var scope = app.Services.CreateScope())
     scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.EnsureCreated();
 }
 
+app.UseRateLimiter();
 app.MapIdentityApi<IdentityUser>();
 app.MapGet("/me", (ClaimsPrincipal user) => new { email = user.Identity?.Name })
     .RequireAuthorization()
