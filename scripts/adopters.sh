@@ -24,12 +24,23 @@ cleanup() { stop_app; [ -z "${ADOPTERS_KEEP:-}" ] && rm -rf "$WORK"; return 0; }
 trap cleanup EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# The package, as a feed would serve it.
-VERSION=$(dotnet msbuild src/Rampart.Hardening/Rampart.Hardening.csproj -getProperty:Version -p:Configuration="$CONFIG" 2>/dev/null)
-if ! dotnet pack src/Rampart.Hardening/Rampart.Hardening.csproj -c "$CONFIG" -o "$WORK/feed" -nologo >"$WORK/pack.log" 2>&1; then
-  fail "dotnet pack Rampart.Hardening"; tail -20 "$WORK/pack.log"; exit 0
+# The packages, as a feed would serve them.
+# A prerelease suffix of its own per run, so no package NuGet cached from an earlier run stands in for this build.
+SUFFIX="adopters.$(date +%Y%m%d%H%M%S)"
+VERSION="$(dotnet msbuild src/Rampart.Hardening/Rampart.Hardening.csproj -getProperty:VersionPrefix 2>/dev/null)-$SUFFIX"
+for package in Rampart.Hardening Rampart.Hardening.Identity Rampart.Hardening.Redis Rampart.Hardening.Markdown; do
+  if ! dotnet pack "src/$package/$package.csproj" -c "$CONFIG" -o "$WORK/feed" --version-suffix "$SUFFIX" -nologo >"$WORK/pack-$package.log" 2>&1; then
+    fail "dotnet pack $package"; tail -20 "$WORK/pack-$package.log"; exit 0
+  fi
+done
+CORE="$WORK/feed/Rampart.Hardening.$VERSION.nupkg"
+core_deps=$(unzip -p "$CORE" '*.nuspec' | grep -o '<dependency id="[^"]*"' | cut -d'"' -f2 | sort -u | tr '\n' ' ')
+core_files=$(unzip -l "$CORE" | awk '{print $4}' | grep -cE '^(README.md|LICENSE|lib/net10.0/Rampart.Hardening.(dll|xml))$')
+if [ "$core_deps" = "NetEscapades.AspNetCore.SecurityHeaders " ] && [ "$core_files" -eq 4 ]; then
+  pass "dotnet pack: Rampart.Hardening $VERSION ($(du -k "$CORE" | cut -f1) KB; depends only on $core_deps; README, LICENSE, XML docs) and its satellites .Identity, .Redis, .Markdown into a local feed"
+else
+  fail "dotnet pack: Rampart.Hardening depends only on NetEscapades and carries its README, LICENSE and XML docs (dependencies: $core_deps; files: $core_files of 4)"
 fi
-pass "dotnet pack: Rampart.Hardening $VERSION into a local feed"
 # The machine's own package sources stay (the templates need theirs); the local feed is added to them.
 cat >"$WORK/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
@@ -48,18 +59,51 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyou
 
 WALK="$ROOT/tests/Rampart.Adopters.Walk/bin/$CONFIG/net10.0/Rampart.Adopters.Walk.dll"
 OBS=tools/observatory/node_modules/@mdn/mdn-http-observatory
-echo "adopter | lines changed | walk | CSP violations | console errors | Observatory" >"$REPORT"
+echo "adopter | lines changed | walk | CSP violations | console errors | Observatory before -> after" >"$REPORT"
+
+start_app() { # $1 = published folder, $2 = assembly name, $3 = http port, $4 = https port, $5 = log; sets APP_PID, returns 1 if it does not answer
+  (cd "$1" && ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="https://localhost:$4;http://localhost:$3" \
+     Kestrel__Certificates__Default__Path="$WORK/cert.pfx" Kestrel__Certificates__Default__Password=adopters \
+     exec env ${EXTRA_SETTINGS:-} dotnet "$2.dll") >"$5" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 1 120); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/cert.pem" "https://localhost:$4/" 2>/dev/null)" != "000" ] && return 0
+    kill -0 "$APP_PID" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+grade() { # $1 = http port, $2 = https port: the Observatory's last line, or why there is none
+  if [ "$DEPS_OK" = true ] && command -v node >/dev/null 2>&1 && [ -d "$OBS" ]; then
+    NODE_EXTRA_CA_CERTS="$WORK/cert.pem" timeout 120 node tools/observatory/grade.mjs "$OBS" localhost "$1" "$2" 0 2>&1 | tail -1
+  fi
+}
+
+publish() { # $1 = project folder, $2 = name, $3 = output folder: published, with the templates' SQLite database beside it
+  dotnet publish "$1/$2.csproj" -c Release -o "$3" -nologo >"$3.log" 2>&1 || return 1
+  [ -f "$1/app.db" ] && cp "$1/app.db" "$3/"
+  [ -f "$1/Data/app.db" ] && mkdir -p "$3/Data" && cp "$1/Data/app.db" "$3/Data/"
+  return 0
+}
 
 adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4 = https port
-  local name=$1 kind=$2 http=$3 https=$4 dir="$WORK/$1" out="$WORK/$1/out" log="$WORK/$1.log"
+  local name=$1 kind=$2 http=$3 https=$4 dir="$WORK/$1" out="$WORK/$1-out" log="$WORK/$1.log"
   case "$kind" in
     webapp|mvc) dotnet new "$kind" --auth Individual -o "$dir" -n "$name" >"$WORK/$name-new.log" 2>&1 ;;
     blazor) dotnet new blazor --auth Individual --interactivity Server -o "$dir" -n "$name" >"$WORK/$name-new.log" 2>&1 ;;
     minimal) mkdir -p "$dir" && cp tests/Adopters/MinimalApi/Program.cs "$dir/" && cp tests/Adopters/MinimalApi/MinimalApi.csproj "$dir/$name.csproj" ;;
   esac
   [ -f "$dir/Program.cs" ] || { fail "$name: generated"; tail -5 "$WORK/$name-new.log"; return; }
-  printf 'bin/\nobj/\nout/\n' >"$dir/.gitignore"
+  printf 'bin/\nobj/\nout/\nbefore/\n*.log\n' >"$dir/.gitignore"
   git -C "$dir" init -q && git -C "$dir" add -A && git -C "$dir" -c user.name=adopter -c user.email=adopter@example.org commit -qm "as generated"
+
+  # The grade before: the app as generated, run the same way.
+  local before="not measured"
+  if publish "$dir" "$name" "$WORK/$name-before" && start_app "$WORK/$name-before" "$name" "$http" "$https" "$WORK/$name-before-run.log"; then
+    before=$(grade "$http" "$https" | grep -oE 'grade [A-F][+-]?, score -?[0-9]+' || echo "not measured")
+  fi
+  stop_app
 
   # The package and the two lines, nothing else.
   dotnet add "$dir/$name.csproj" package Rampart.Hardening --version "$VERSION" >"$WORK/$name-add.log" 2>&1 \
@@ -69,25 +113,11 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
   added=$(git -C "$dir" diff --numstat | awk '{ a += $1; d += $2 } END { printf "+%d -%d", a, d }')
   if [ "$(grep -c 'RampartHardening()' "$dir/Program.cs")" -eq 2 ]; then pass "$name: adopted with the package and two lines ($added lines over $(git -C "$dir" diff --name-only | tr '\n' ' '))"; else fail "$name: the two lines went in"; return; fi
 
-  if ! dotnet publish "$dir/$name.csproj" -c Release -o "$out" -nologo >"$WORK/$name-publish.log" 2>&1; then
-    fail "$name: builds with the package"; grep -E 'error' "$WORK/$name-publish.log" | sort -u | head -10; return
+  if ! publish "$dir" "$name" "$out"; then
+    fail "$name: builds with the package"; grep -E 'error' "$out.log" | sort -u | head -10; return
   fi
-  # The templates' SQLite database, migrated as shipped, where the connection string looks (relative to the content root).
-  [ -f "$dir/app.db" ] && cp "$dir/app.db" "$out/"
-  [ -f "$dir/Data/app.db" ] && mkdir -p "$out/Data" && cp "$dir/Data/app.db" "$out/Data/"
-
-  (cd "$out" && ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="https://localhost:$https;http://localhost:$http" \
-     Kestrel__Certificates__Default__Path="$WORK/cert.pfx" Kestrel__Certificates__Default__Password=adopters \
-     exec env ${EXTRA_SETTINGS:-} dotnet "$name.dll") >"$log" 2>&1 &
-  APP_PID=$!
-  local base="https://localhost:$https" up=false
-  for _ in $(seq 1 120); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/cert.pem" "$base/" 2>/dev/null)
-    [ "$code" != "000" ] && { up=true; break; }
-    kill -0 "$APP_PID" 2>/dev/null || break
-    sleep 0.5
-  done
-  if ! $up; then fail "$name: starts in Production over HTTPS"; tail -20 "$log" | sed 's/^/    /'; stop_app; return; fi
+  local base="https://localhost:$https"
+  if ! start_app "$out" "$name" "$http" "$https" "$log"; then fail "$name: starts in Production over HTTPS"; tail -20 "$log" | sed 's/^/    /'; stop_app; return; fi
   pass "$name: starts in Production over HTTPS"
 
   local page=/ login=/Identity/Account/Login
@@ -95,7 +125,7 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
   [ "$kind" = minimal ] && { page=/me; login=/login; }
   local headers
   headers=$(curl -s -D - -o "$WORK/$name-page.html" --cacert "$WORK/cert.pem" "$base$login" | tr -d '\r')
-  if grep -qiE "^content-security-policy: .*default-src 'none'" <<<"$headers" && grep -qiE "^content-security-policy: .*script-src 'self' 'nonce-" <<<"$headers" \
+  if grep -qiE "^content-security-policy: .*default-src 'none'" <<<"$headers" && grep -qiE "^content-security-policy: .*script-src 'self'[^;]* 'nonce-" <<<"$headers" \
      && grep -qiE '^strict-transport-security: max-age=[0-9]{8}' <<<"$headers" \
      && grep -qiE '^x-content-type-options: nosniff' <<<"$headers" && grep -qiE '^x-frame-options: deny' <<<"$headers"; then
     pass "$name: the layer's headers on $login (CSP with a nonce, HSTS, nosniff, DENY)"
@@ -144,15 +174,15 @@ adopt() { # $1 = name, $2 = kind (webapp|mvc|blazor|minimal), $3 = http port, $4
     else
       fail "$name: MDN HTTP Observatory A+ (score >= 100): $(tail -1 <<<"$obs")"; sed 's/^/    /' <<<"$obs" | tail -15
     fi
-    grade=$(tail -1 <<<"$obs")
+    grade=$(grep -oE 'grade [A-F][+-]?, score -?[0-9]+' <<<"$obs" || echo "$obs" | tail -1)
   else
     skip "$name: MDN HTTP Observatory" "node or @mdn/mdn-http-observatory not installed (scripts/install-deps.sh)"
   fi
 
   stop_app
   if grep -E '^warn: ' -A1 "$log" | grep -qi 'access.notfound'; then fail "$name: ordinary 404s are not warnings in the app's log"; else pass "$name: ordinary 404s are not warnings in the app's log"; fi
-  if [ -e "$dir/data" ] || [ -e "$out/data" ] || [ -e "$out/keys" ]; then fail "$name: the layer wrote no data folder into the app"; else pass "$name: the layer wrote no data folder into the app"; fi
-  echo "$name | $added (Program.cs: 2 lines; csproj: the package) | $walk_result | $csp_count | $console_count | $grade" >>"$REPORT"
+  if [ -n "$(git -C "$dir" status --porcelain --ignored=no | grep -vE ' (Program\.cs|[^ ]*\.csproj)$')" ] || [ -e "$out/data" ] || [ -e "$out/keys" ] || [ -e "$out/tls" ]; then fail "$name: the layer wrote no data folder into the app"; else pass "$name: the layer wrote no data folder into the app"; fi
+  echo "$name | $added (Program.cs: 2 lines; csproj: the package) | $walk_result | $csp_count | $console_count | $before -> $grade" >>"$REPORT"
 }
 
 api_checks() { # $1 = name, $2 = base URL: MapIdentityApi's bearer tokens, the sign-in limit and a per-user policy

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rampart's tests need beyond the .NET SDK, by package name from the registries this
-# machine reaches: curl, Node.js/npm, Chromium, PostgreSQL, Redis, nginx and systemd-analyze from Debian, the MDN HTTP Observatory and axe-core from npm.
+# machine reaches: curl, Node.js/npm, Chromium, PostgreSQL, Redis, nginx, openssl, unzip and systemd-analyze from Debian, the MDN HTTP Observatory and axe-core from npm.
 # Idempotent: what is already there is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,9 @@ fi
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
 command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
+# openssl (the adopters' certificate) and unzip (reading the packed packages) for scripts/adopters.sh.
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+command -v unzip >/dev/null 2>&1 || apt_install unzip
 # wrk, the external load generator of scripts/bench.sh (not run by the tests).
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 

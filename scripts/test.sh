@@ -3,7 +3,8 @@
 # need, builds with the analyzers, writes the CycloneDX SBOM (artifacts/sbom.cdx.json), checks formatting, runs every test project (the web tests twice: on
 # SQLite, then on a throwaway PostgreSQL it starts and stops itself), then starts the app
 # for real (Kestrel, self-signed HTTPS) and checks it from outside: the redirect, the headers, and
-# the MDN HTTP Observatory grade. Ends with one line: "N passed, N failed, N skipped".
+# the MDN HTTP Observatory grade, and has the SDK's own templates adopt the packages (scripts/adopters.sh).
+# Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -152,14 +153,22 @@ else
   skip "systemd-analyze verify deploy/systemd/rampart.service" "systemd-analyze missing (apt-get install systemd)"
 fi
 
+# Runs a script that prints "  pass|FAIL|skip  what" lines, shows them, and adds them to the totals.
+count_checks() { # $1 = what it is, $2 = its output file, then the command
+  local what=$1 out=$2; shift 2
+  "$@" > "$out" 2>&1
+  cat "$out"
+  local c_pass c_fail c_skip
+  c_pass=$(grep -c '^  pass ' "$out"); c_fail=$(grep -c '^  FAIL ' "$out"); c_skip=$(grep -c '^  skip ' "$out")
+  PASSED=$((PASSED + c_pass)); FAILED=$((FAILED + c_fail)); SKIPPED=$((SKIPPED + c_skip))
+  if [ "$c_pass" -eq 0 ] && [ "$c_fail" -eq 0 ] && [ "$c_skip" -eq 0 ]; then fail "$what produced no result"; fi
+}
+
 echo "== the app for real: dotnet run, Kestrel, self-signed HTTPS"
-bash scripts/smoke.sh "$CONFIG" "$DEPS_OK" > "$LOG_DIR/smoke.out" 2>&1
-cat "$LOG_DIR/smoke.out"
-s_passed=$(grep -c '^  pass ' "$LOG_DIR/smoke.out")
-s_failed=$(grep -c '^  FAIL ' "$LOG_DIR/smoke.out")
-s_skipped=$(grep -c '^  skip ' "$LOG_DIR/smoke.out")
-PASSED=$((PASSED + s_passed)); FAILED=$((FAILED + s_failed)); SKIPPED=$((SKIPPED + s_skipped))
-if [ "$s_passed" -eq 0 ] && [ "$s_failed" -eq 0 ] && [ "$s_skipped" -eq 0 ]; then fail "smoke test produced no result"; fi
+count_checks "smoke test" "$LOG_DIR/smoke.out" bash scripts/smoke.sh "$CONFIG" "$DEPS_OK"
+
+echo "== adopters: the packages in the SDK's own templates and a minimal API (scripts/adopters.sh)"
+count_checks "adopters.sh" "$LOG_DIR/adopters.out" env ADOPTERS_REPORT="$ARTIFACTS_DIR/adopters.txt" bash scripts/adopters.sh "$CONFIG" "$DEPS_OK"
 
 echo "logs: $LOG_DIR"
 finish

@@ -46,22 +46,31 @@ public static class RampartHardeningExtensions
     public const string DataHeaderPolicy = "rampart-data";
 
     /// <summary>
-    /// Registers the layer: options from <c>Rampart:Hardening</c> (validated at start) and
-    /// <paramref name="configure"/>, Kestrel's limits and TLS settings, security headers, cookie policy,
+    /// Registers the layer: options bound from <c>Rampart:Hardening</c> (validated at start),
+    /// Kestrel's limits and TLS settings, security headers, cookie policy,
     /// antiforgery, rate limits (the sign-in budgets counted inside ASP.NET Core Identity's sign-in manager, when the
     /// app uses Identity), error answers. It sets no addresses, keys or certificates of its own: the app's
     /// (or the framework's defaults) stay in force.
     /// </summary>
     /// <param name="builder">The app's builder.</param>
-    /// <param name="configure">Changes to the options after configuration is bound; optional.</param>
-    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder, Action<RampartHardeningOptions>? configure = null)
+    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder) => AddLayer(builder, configure: null);
+
+    /// <summary>
+    /// <see cref="AddRampartHardening(WebApplicationBuilder)"/>, with <paramref name="configure"/> applied to the options after
+    /// configuration is bound (and before they are validated at start).
+    /// </summary>
+    /// <param name="builder">The app's builder.</param>
+    /// <param name="configure">Changes to the options, e.g. <c>options =&gt; options.Headers.AllowDataImages = false</c>.</param>
+    public static WebApplicationBuilder AddRampartHardening(this WebApplicationBuilder builder, Action<RampartHardeningOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddLayer(builder, configure);
+    }
+
+    private static WebApplicationBuilder AddLayer(WebApplicationBuilder builder, Action<RampartHardeningOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddRampartHardening(configure);
-        if (builder.Configuration["ConnectionStrings:Redis"] is { Length: > 0 } redis)
-        {
-            AddSharedRateLimits(builder.Services, redis);
-        }
+        AddLayer(builder.Services, configure);
 
         // Hosting's "Request starting/finished" lines carry the full URL, query string included, where
         // reset and confirmation tokens travel. RequestLoggingMiddleware logs requests without it.
@@ -79,13 +88,27 @@ public static class RampartHardeningExtensions
     }
 
     /// <summary>
-    /// Registers the layer's services without touching the host: what <see cref="AddRampartHardening(WebApplicationBuilder, Action{RampartHardeningOptions}?)"/>
+    /// Registers the layer's services without touching the host: what <see cref="AddRampartHardening(WebApplicationBuilder)"/>
     /// does except Kestrel's limits and TLS settings, the log format, shared (Redis) counters and the sign-in budgets
     /// inside Identity's sign-in manager (call <see cref="AccountAttemptLimiter"/> from the app's sign-in code instead).
+    /// Shared counters for several instances come with the <c>Rampart.Hardening.Redis</c> package.
     /// </summary>
     /// <param name="services">The app's services.</param>
-    /// <param name="configure">Changes to the options after configuration is bound; optional.</param>
-    public static IServiceCollection AddRampartHardening(this IServiceCollection services, Action<RampartHardeningOptions>? configure = null)
+    public static IServiceCollection AddRampartHardening(this IServiceCollection services) => AddLayer(services, configure: null);
+
+    /// <summary>
+    /// <see cref="AddRampartHardening(IServiceCollection)"/>, with <paramref name="configure"/> applied to the options
+    /// after configuration is bound.
+    /// </summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="configure">Changes to the options.</param>
+    public static IServiceCollection AddRampartHardening(this IServiceCollection services, Action<RampartHardeningOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddLayer(services, configure);
+    }
+
+    private static IServiceCollection AddLayer(IServiceCollection services, Action<RampartHardeningOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<RampartHardeningOptions>()
@@ -193,8 +216,6 @@ public static class RampartHardeningExtensions
                     _ when ErrorResponses.IsOutage(exception) => StatusCodes.Status503ServiceUnavailable,
                     // Malformed input found by a framework reader (a broken form or multipart body).
                     AntiforgeryValidationException or InvalidDataException => StatusCodes.Status400BadRequest,
-                    // A text past SafeMarkdown's limits that no validation caught before saving: refused, not a server error.
-                    Rampart.Hardening.Sanitizing.MarkdownLimitException => StatusCodes.Status422UnprocessableEntity,
                     _ => StatusCodes.Status500InternalServerError,
                 },
                 ExceptionHandler = context =>
@@ -230,28 +251,6 @@ public static class RampartHardeningExtensions
         app.UseAntiforgery();
         app.UseMiddleware<AccountWriteLimitMiddleware>();
         return app;
-    }
-
-    /// <summary>
-    /// Rate-limit counters in Redis, shared by every instance. The connection fails fast and reconnects by
-    /// itself: 1 s to connect or answer, no backlog of commands while disconnected (a check that cannot reach
-    /// Redis is answered locally at once — see <see cref="RedisRateLimitCounterStore"/>).
-    /// </summary>
-    private static void AddSharedRateLimits(IServiceCollection services, string connectionString)
-    {
-        services.TryAddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ =>
-        {
-            var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
-            options.AbortOnConnectFail = false;
-            options.ConnectTimeout = 1000;
-            options.SyncTimeout = 1000;
-            options.AsyncTimeout = 1000;
-            options.ConnectRetry = 1;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.ReconnectRetryPolicy = new StackExchange.Redis.ExponentialRetry(250, 5000);
-            return StackExchange.Redis.ConnectionMultiplexer.Connect(options);
-        });
-        services.AddSingleton<IRateLimitCounterStore, RedisRateLimitCounterStore>();
     }
 
     /// <summary>The configuration key choosing the console log format: <c>text</c> (default) or <c>json</c>.</summary>
@@ -317,6 +316,9 @@ public static class RampartHardeningExtensions
         });
 
         services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, HostPrefixedAuthenticationCookies>();
+        services.PostConfigure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(tempData => HostPrefixedAuthenticationCookies.Prefix(tempData.Cookie, null));
+        services.PostConfigure<Microsoft.AspNetCore.Builder.SessionOptions>(session => HostPrefixedAuthenticationCookies.Prefix(session.Cookie, null));
+        services.AddTransient<Microsoft.AspNetCore.Razor.TagHelpers.ITagHelperComponent, LocalFallbackScripts>();
         services.AddAntiforgery();
         services.AddOptions<AntiforgeryOptions>().Configure<IOptions<RampartHardeningOptions>>((antiforgery, hardening) =>
         {
@@ -361,16 +363,24 @@ public static class RampartHardeningExtensions
 /// </summary>
 internal sealed class HostPrefixedAuthenticationCookies : IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>
 {
-    public void PostConfigure(string? name, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions options)
+    public void PostConfigure(string? name, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions options) =>
+        // Runs before the cookie handler's own post-configure, which would name it .AspNetCore.{scheme}.
+        Prefix(options.Cookie, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.CookiePrefix + name);
+
+    /// <summary>Prefixes <paramref name="cookie"/>'s name (or <paramref name="defaultName"/> when it has none yet) with <c>__Host-</c>.</summary>
+    internal static void Prefix(CookieBuilder cookie, string? defaultName)
     {
-        var cookie = options.Cookie;
         if (cookie.Domain is not null || cookie.Path is not (null or "/"))
         {
             return;
         }
 
-        // Runs before the cookie handler's own post-configure, which would name it .AspNetCore.{scheme}.
-        var cookieName = cookie.Name ?? Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.CookiePrefix + name;
+        var cookieName = cookie.Name ?? defaultName;
+        if (cookieName is null)
+        {
+            return;
+        }
+
         if (!cookieName.StartsWith(RampartHardeningExtensions.CookiePrefix, StringComparison.Ordinal) && !cookieName.StartsWith("__Secure-", StringComparison.Ordinal))
         {
             cookie.Name = RampartHardeningExtensions.CookiePrefix + cookieName;

@@ -30,6 +30,8 @@ return 0;
 static WebApplication Build(WebApplicationBuilder builder)
 {
     builder.AddRampartHardening();
+    builder.AddRampartRedisRateLimits();
+    builder.Services.AddRampartSafeMarkdown();
     builder.AddRampartData();
     builder.AddCaching();
     builder.AddMail();

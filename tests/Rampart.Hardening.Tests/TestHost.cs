@@ -76,6 +76,7 @@ internal sealed class TestHost : IAsyncDisposable
         TestAuthentication.Add(builder.Services);
         configure?.Invoke(builder);
         builder.AddRampartHardening();
+        builder.AddRampartRedisRateLimits();
 
         var app = builder.Build();
         app.Use((context, next) =>

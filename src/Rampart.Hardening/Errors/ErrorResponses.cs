@@ -11,7 +11,7 @@ namespace Rampart.Hardening.Errors;
 
 /// <summary>
 /// Writes every error answer of the app: RFC 9457 problem+json for API paths and clients that ask for
-/// JSON, a plain friendly HTML page for browsers. Each carries a trace id that is also in the log line.
+/// JSON (through <see cref="IProblemDetailsService"/> when it accepts the request), a plain friendly HTML page for browsers. Each carries a trace id that is also in the log line.
 /// Only fixed, status-specific text is ever written: no exception message, type, stack or SQL.
 /// </summary>
 public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> options, ILogger<ErrorResponses> logger)
@@ -82,6 +82,14 @@ public sealed partial class ErrorResponses(IOptions<RampartHardeningOptions> opt
                 Instance = context.Request.Path.Value,
             };
             problem.Extensions["traceId"] = traceId;
+            // Through the framework's problem details service when it can write for this request, so the app's own
+            // CustomizeProblemDetails and writers apply to the layer's answers as to its own.
+            if (context.RequestServices?.GetService(typeof(IProblemDetailsService)) is IProblemDetailsService problems
+                && await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+            {
+                return;
+            }
+
             response.ContentType = "application/problem+json; charset=utf-8";
             await WriteBodyAsync(response, JsonSerializer.SerializeToUtf8Bytes(problem, Json), context.RequestAborted);
             return;

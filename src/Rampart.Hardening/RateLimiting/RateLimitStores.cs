@@ -17,7 +17,7 @@ public enum RateLimitOutagePolicy
 
 /// <summary>
 /// Where rate-limit counters live. The default keeps them in this process; a store shared by every
-/// instance (<see cref="RedisRateLimitCounterStore"/>) replaces it when the app is scaled out, so limits hold
+/// instance (Redis, from the <c>Rampart.Hardening.Redis</c> package) replaces it when the app is scaled out, so limits hold
 /// across instances instead of multiplying by their number.
 /// </summary>
 public interface IRateLimitCounterStore

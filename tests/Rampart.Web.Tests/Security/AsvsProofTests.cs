@@ -1083,7 +1083,7 @@ public sealed partial class AsvsProofTests
                 var allowed = (use.Value, file) switch
                 {
                     ("SmtpClient", "Mail.cs") => true, // Rampart:Smtp:Host
-                    ("ConnectionMultiplexer.Connect", "HardeningExtensions.cs") => true, // ConnectionStrings:Redis
+                    ("ConnectionMultiplexer.Connect", "RedisRateLimitsExtensions.cs") => true, // ConnectionStrings:Redis
                     _ => false,
                 };
                 if (!allowed)

@@ -29,9 +29,7 @@ public static class NotesApi
     public static WebApplicationBuilder AddNotes(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        // Images only from where the CSP lets them load; any other becomes a link.
-        builder.Services.AddSingleton(services => new Rampart.Hardening.Sanitizing.SafeMarkdown(
-            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Rampart.Hardening.RampartHardeningOptions>>().Value.Headers.ExtraImageSources));
+        // SafeMarkdown: registered by AddRampartSafeMarkdown (Program.cs), images only from where the CSP lets them load.
         builder.Services.AddOptions<NoteOptions>().BindConfiguration(NoteOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<NoteService>();
         builder.Services.AddScoped<CommentService>();
