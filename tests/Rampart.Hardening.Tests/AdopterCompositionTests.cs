@@ -135,6 +135,125 @@ public sealed class AdopterCompositionTests
         Assert.Equal(expected, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("https://evil.example", null, true)]
+    [InlineData("https://evil.example", "__Host-test-session=x", true)]
+    [InlineData("https://localhost.evil.example", "__Host-test-session=x", true)]
+    [InlineData("null", null, true)]
+    [InlineData("https://localhost", "__Host-test-session=x", false)]
+    public async Task AWebSocketHandshakeFromAnotherSiteIsRefusedCookiesOrNot(string origin, string? cookie, bool refused)
+    {
+        // Cross-site WebSocket hijacking: the handshake is a GET, recognised from its headers (the app's own
+        // UseWebSockets comes after the layer, so the WebSockets feature cannot tell).
+        await using var host = await TestHost.StartAsync(app => app.MapHub<EchoHub>("/hub"), configure: builder => builder.Services.AddSignalR());
+        var request = new HttpRequestMessage(HttpMethod.Get, "/hub?id=x");
+        request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+        request.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        request.Headers.TryAddWithoutValidation("Origin", origin);
+        if (cookie is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+        }
+
+        var response = await host.CreateClient().SendAsync(request);
+
+        Assert.Equal(refused, response.StatusCode == HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("same-origin", "https://localhost", false)]
+    [InlineData("cross-site", "https://evil.example", true)]
+    [InlineData(null, null, true)]
+    public async Task BlazorsDisconnectBeaconNeedsTheBrowsersSameOriginWordNotAToken(string? fetchSite, string? origin, bool refused)
+    {
+        await using var host = await TestHost.StartAsync(app => app.MapBlazorHub(), configure: builder => builder.Services.AddServerSideBlazor());
+        // navigator.sendBeacon: a form post with the site's cookies and no antiforgery token.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/_blazor/disconnect/") { Content = new FormUrlEncodedContent([new("circuitId", "x")]) };
+        request.Headers.TryAddWithoutValidation("Cookie", "__Host-test-session=x; __Host-csrf=y");
+        if (fetchSite is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        }
+
+        if (origin is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Origin", origin);
+        }
+
+        var response = await host.CreateClient().SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(refused, response.StatusCode == HttpStatusCode.Forbidden);
+        Assert.DoesNotContain("This form has expired", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Basic dXNlcjpwYXNz")]
+    [InlineData("Negotiate dGVzdA==")]
+    public async Task ACredentialTheBrowserSendsByItselfIsNotABearerTokenAndGetsTheOriginCheck(string authorization)
+    {
+        // A client certificate, a Basic or Windows credential the browser remembered: ambient, like a cookie.
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map, configure: builder =>
+            builder.Services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AmbientTestHandler>("Ambient", _ => { }));
+        var crossSite = Http.Json(HttpMethod.Post, "/api/echo", new { text = "forged" });
+        crossSite.Headers.TryAddWithoutValidation("Authorization", authorization);
+        crossSite.Headers.TryAddWithoutValidation("Origin", "https://evil.example");
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        var machine = Http.Json(HttpMethod.Post, "/api/echo", new { text = "mTLS client" });
+        machine.Headers.TryAddWithoutValidation("Authorization", authorization);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CreateClient().SendAsync(crossSite)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await host.CreateClient().SendAsync(machine)).StatusCode);
+        Assert.Equal(1, endpoints.EchoCalls);
+    }
+
+    [Fact]
+    public async Task AConfiguredTrustedOriginMayPostAcrossSitesAndNoOtherMay()
+    {
+        var endpoints = new TestEndpoints();
+        await using var host = await TestHost.StartAsync(endpoints.Map, settings: new Dictionary<string, string?> { ["Rampart:Hardening:Csrf:TrustedOrigins:0"] = "https://admin.example.org" });
+        HttpRequestMessage From(string origin)
+        {
+            var request = Http.Json(HttpMethod.Post, "/api/echo", new { text = "hi" });
+            request.Headers.TryAddWithoutValidation("Origin", origin);
+            request.Headers.Add("Sec-Fetch-Site", "cross-site");
+            return request;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await host.CreateClient().SendAsync(From("https://admin.example.org"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CreateClient().SendAsync(From("https://admin.example.org.evil.example"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CreateClient().SendAsync(From("https://evil.example"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASignedInCallerCheckingThePasswordAgainAndAgainIsLimitedToo()
+    {
+        // A stolen session guessing the owner's password through "confirm your password" or a token endpoint's
+        // own UserManager.CheckPasswordAsync: the same per-account budget as the sign-in form.
+        await using var host = await TestHost.StartAsync(
+            app => app.MapPost("/check-password", async (LoginRequest login, UserManager<TestUser> users) =>
+                await users.FindByNameAsync(login.UserName ?? "") is { } user && await users.CheckPasswordAsync(user, login.Password ?? "")
+                    ? Results.Ok()
+                    : Results.Unauthorized()),
+            configure: builder =>
+            {
+                builder.Services.AddSingleton<IUserStore<TestUser>, TestUserStore>();
+                builder.Services.AddIdentityCore<TestUser>();
+            });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            var request = Http.Json(HttpMethod.Post, "/check-password", new { userName = "alice", password = "guess " + i });
+            request.Headers.Add(TestHost.PeerHeader, $"198.51.100.{i + 1}");
+            statuses.Add((await host.CreateClient().SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), HttpStatusCode.TooManyRequests], statuses);
+    }
+
     [Fact]
     public async Task TheFrameworksImportMapIsAllowedByItsHashAndNothingElseIs()
     {
@@ -223,6 +342,27 @@ public sealed class AdopterCompositionTests
             });
 
     public sealed class EchoHub : Hub;
+
+    /// <summary>Authenticates any Basic or Negotiate credential, as a browser-remembered one would be.</summary>
+    private sealed class AmbientTestHandler(
+        Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions> options,
+        ILoggerFactory logger,
+        System.Text.Encodings.Web.UrlEncoder encoder)
+        : Microsoft.AspNetCore.Authentication.AuthenticationHandler<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        protected override Task<Microsoft.AspNetCore.Authentication.AuthenticateResult> HandleAuthenticateAsync()
+        {
+            var header = Request.Headers.Authorization.ToString();
+            if (!header.StartsWith("Basic ", StringComparison.Ordinal) && !header.StartsWith("Negotiate ", StringComparison.Ordinal))
+            {
+                return Task.FromResult(Microsoft.AspNetCore.Authentication.AuthenticateResult.NoResult());
+            }
+
+            var identity = new ClaimsIdentity([new(ClaimTypes.NameIdentifier, "ambient-user")], Scheme.Name);
+            return Task.FromResult(Microsoft.AspNetCore.Authentication.AuthenticateResult.Success(
+                new Microsoft.AspNetCore.Authentication.AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        }
+    }
 
     public sealed class TestUser
     {

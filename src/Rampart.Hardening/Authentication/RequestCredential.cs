@@ -19,10 +19,16 @@ public enum RequestCredentialKind
     Cookie,
 
     /// <summary>
-    /// Only a credential the client attached on purpose (an <c>Authorization</c> header token) authenticated
+    /// Only a credential the client attached on purpose — a token in an <c>Authorization: Bearer</c> header — authenticated
     /// it, and no cookie did. A cross-site page cannot make a browser send one, so CSRF checks do not apply.
     /// </summary>
     Bearer,
+
+    /// <summary>
+    /// A credential the browser can send by itself other than a cookie — a client certificate, HTTP Basic or Windows
+    /// authentication the browser remembered — authenticated it. Every CSRF check applies, as to a cookie.
+    /// </summary>
+    Ambient,
 }
 
 /// <summary>Claim types the layer reads from the principals an app's authentication handlers build.</summary>
@@ -51,7 +57,8 @@ public sealed record RequestCredential(RequestCredentialKind Kind, string? Id)
     /// Decides, once per request, how it was authenticated: every registered authentication scheme is asked
     /// (handlers cache their result, so this costs nothing the endpoint has not paid already). A cookie
     /// handler's success makes it <see cref="RequestCredentialKind.Cookie"/>; otherwise another handler's
-    /// success (a bearer token) makes it <see cref="RequestCredentialKind.Bearer"/>. A header that no
+    /// success makes it <see cref="RequestCredentialKind.Bearer"/> when the request carried <c>Authorization: Bearer</c>,
+    /// else <see cref="RequestCredentialKind.Ambient"/>. A header that no
     /// handler accepted changes nothing. Call it after authentication.
     /// </summary>
     public static async ValueTask<RequestCredential> OfAsync(HttpContext context)
@@ -103,10 +110,18 @@ public sealed record RequestCredential(RequestCredentialKind Kind, string? Id)
                 return new RequestCredential(RequestCredentialKind.Cookie, IdOf(result.Principal, scheme.Name));
             }
 
-            bearer ??= new RequestCredential(RequestCredentialKind.Bearer, IdOf(result.Principal, scheme.Name));
+            // Only a token in "Authorization: Bearer" is a credential no browser attaches on its own; a client
+            // certificate, Basic or Negotiate credential is sent by the browser itself, like a cookie.
+            bearer ??= new RequestCredential(HasBearerHeader(context) ? RequestCredentialKind.Bearer : RequestCredentialKind.Ambient, IdOf(result.Principal, scheme.Name));
         }
 
         return bearer ?? Anonymous;
+    }
+
+    private static bool HasBearerHeader(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization;
+        return authorization.Count == 1 && authorization[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
     }
 
     private static bool HasCookie(HttpContext context, string scheme)

@@ -27,7 +27,7 @@ namespace Rampart.Hardening.Csrf;
 /// token on its own, so an attacker's page cannot ride on it. The mere presence of an <c>Authorization</c>
 /// header exempts nothing. Endpoints opt out only with ASP.NET's explicit <c>DisableAntiforgery()</c> or
 /// <c>[IgnoreAntiforgeryToken]</c>, which tests list. A WebSocket handshake is a GET, but it opens a channel that
-/// carries the cookies' authority: it gets the origin check too (cross-site WebSocket hijacking).
+/// carries the caller's authority: every handshake gets the origin check (cross-site WebSocket hijacking).
 /// </summary>
 internal sealed class CsrfProtectionMiddleware(
     RequestDelegate next,
@@ -106,9 +106,15 @@ internal sealed class CsrfProtectionMiddleware(
     {
         var request = context.Request;
         var method = request.Method;
+        if (IsWebSocketHandshake(context))
+        {
+            // Browsers always say where a WebSocket comes from; cookies or not, another site may not open one.
+            return CsrfCheck.Origin;
+        }
+
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method))
         {
-            return HttpMethods.IsGet(method) && context.WebSockets.IsWebSocketRequest && request.Headers.Cookie.Count > 0 ? CsrfCheck.Origin : CsrfCheck.None;
+            return CsrfCheck.None;
         }
 
         var endpoint = context.GetEndpoint();
@@ -117,18 +123,58 @@ internal sealed class CsrfProtectionMiddleware(
             return CsrfCheck.None;
         }
 
-        if ((await RequestCredential.OfAsync(context)).Kind == RequestCredentialKind.Bearer)
+        var credential = await RequestCredential.OfAsync(context);
+        if (credential.Kind == RequestCredentialKind.Bearer)
         {
             return CsrfCheck.None;
         }
 
         if (request.Headers.Cookie.Count == 0)
         {
+            // No cookie to ride. A client certificate or a remembered Basic credential (Ambient) could ride, but a
+            // browser sends it only with Sec-Fetch-Site and Origin, which the origin check refuses when cross-site;
+            // a machine client with such a credential (mTLS) sends neither and needs no token.
             return CsrfCheck.Origin;
         }
 
-        return endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.SignalR.HubMetadata>() is not null ? CsrfCheck.ProvenOrigin : CsrfCheck.OriginAndToken;
+        return IsRealTimeEndpoint(endpoint) ? CsrfCheck.ProvenOrigin : CsrfCheck.OriginAndToken;
     }
+
+    /// <summary>
+    /// A WebSocket opening handshake, read from the request itself — a GET with <c>Upgrade: websocket</c> (HTTP/1.1) or
+    /// an extended CONNECT for <c>websocket</c> (HTTP/2, RFC 8441) — not from the WebSockets feature, which only exists
+    /// where an app called <c>UseWebSockets()</c>, after the layer.
+    /// </summary>
+    internal static bool IsWebSocketHandshake(HttpContext context)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsGet(request.Method))
+        {
+            foreach (var upgrade in request.Headers.Upgrade)
+            {
+                if (upgrade is not null && upgrade.Contains("websocket", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return HttpMethods.IsConnect(request.Method)
+            && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+            && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// A SignalR hub's endpoint (<c>MapHub</c>, Blazor Server's <c>/_blazor</c>), or Blazor's circuit-disconnect beacon
+    /// (<c>/_blazor/disconnect/</c>, sent by <c>navigator.sendBeacon</c> when a tab closes): their clients cannot send an
+    /// antiforgery token, so they must carry the browser's positive word that they are same-origin instead.
+    /// </summary>
+    internal static bool IsRealTimeEndpoint(Endpoint? endpoint) =>
+        endpoint is not null
+        && (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.SignalR.HubMetadata>() is not null
+            || string.Equals(endpoint.DisplayName, "Blazor disconnect", StringComparison.Ordinal));
 
     /// <summary>The browser's positive word that the request came from this origin: <c>Sec-Fetch-Site: same-origin</c>, or an <c>Origin</c> that is ours.</summary>
     internal static bool SaysSameOrigin(HttpRequest request, string publicOrigin, IList<string> trustedOrigins) =>
@@ -156,12 +202,13 @@ internal sealed class CsrfProtectionMiddleware(
     internal static bool IsSameOriginOrTrusted(HttpRequest request, string publicOrigin, IList<string> trustedOrigins)
     {
         var site = request.Headers["Sec-Fetch-Site"].ToString();
+        var origin = request.Headers.Origin.ToString();
         if (site.Length > 0 && site is not ("same-origin" or "none"))
         {
-            return false;
+            // Another site, by the browser's word: allowed only from an origin the app trusts by configuration.
+            return origin.Length > 0 && IsTrusted(origin, trustedOrigins);
         }
 
-        var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
         {
             // Not sent by older browsers on same-origin posts, nor by non-browser clients; the
@@ -172,14 +219,12 @@ internal sealed class CsrfProtectionMiddleware(
         return IsOurs(origin, publicOrigin, trustedOrigins);
     }
 
-    private static bool IsOurs(string origin, string publicOrigin, IList<string> trustedOrigins)
-    {
+    private static bool IsOurs(string origin, string publicOrigin, IList<string> trustedOrigins) =>
         // The public origin — decided once, never from the request's Host — or a configured trusted origin.
-        if (string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
+        string.Equals(origin, publicOrigin, StringComparison.OrdinalIgnoreCase) || IsTrusted(origin, trustedOrigins);
 
+    private static bool IsTrusted(string origin, IList<string> trustedOrigins)
+    {
         foreach (var trusted in trustedOrigins)
         {
             if (string.Equals(origin, trusted.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))

@@ -149,10 +149,65 @@ internal sealed class LimitedSignInManager<TUser>(
 }
 
 /// <summary>
+/// ASP.NET Core Identity's user manager with the sign-in budgets counted where a signed-in caller's secrets are checked
+/// outside a sign-in: the password (<see cref="CheckPasswordAsync"/> — a token endpoint's own check, "delete my data" —
+/// and <see cref="ChangePasswordAsync"/>), a two-factor code (<see cref="VerifyTwoFactorTokenAsync"/> — enabling an
+/// authenticator, <c>MapIdentityApi</c>'s <c>/manage/2fa</c>) and a recovery code. A stolen session therefore guesses
+/// the password no faster than a stranger. Counted once per request and account with the sign-in manager's own count.
+/// </summary>
+/// <typeparam name="TUser">The app's user type.</typeparam>
+internal sealed class LimitedUserManager<TUser>(
+    IUserStore<TUser> store,
+    IOptions<IdentityOptions> optionsAccessor,
+    IPasswordHasher<TUser> passwordHasher,
+    IEnumerable<IUserValidator<TUser>> userValidators,
+    IEnumerable<IPasswordValidator<TUser>> passwordValidators,
+    ILookupNormalizer keyNormalizer,
+    IdentityErrorDescriber errors,
+    IServiceProvider services,
+    ILogger<UserManager<TUser>> logger,
+    SignInAttempts attempts)
+    : UserManager<TUser>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
+    where TUser : class
+{
+    public override async Task<bool> CheckPasswordAsync(TUser user, string password)
+    {
+        await CountAsync(user);
+        return await base.CheckPasswordAsync(user, password);
+    }
+
+    public override async Task<IdentityResult> ChangePasswordAsync(TUser user, string currentPassword, string newPassword)
+    {
+        await CountAsync(user);
+        return await base.ChangePasswordAsync(user, currentPassword, newPassword);
+    }
+
+    public override async Task<bool> VerifyTwoFactorTokenAsync(TUser user, string tokenProvider, string token)
+    {
+        await CountAsync(user);
+        return await base.VerifyTwoFactorTokenAsync(user, tokenProvider, token);
+    }
+
+    public override async Task<IdentityResult> RedeemTwoFactorRecoveryCodeAsync(TUser user, string code)
+    {
+        await CountAsync(user);
+        return await base.RedeemTwoFactorRecoveryCodeAsync(user, code);
+    }
+
+    private async Task CountAsync(TUser? user)
+    {
+        if (user is not null)
+        {
+            await attempts.CountAsync("id:" + await GetUserIdAsync(user));
+        }
+    }
+}
+
+/// <summary>
 /// Builds the app's service provider as the framework does, after putting <see cref="LimitedSignInManager{TUser}"/>
-/// in place of Identity's own sign-in manager — found only now, when every registration is made, so it does not
-/// matter whether the app registers Identity before or after the layer. An app's own sign-in manager class is left
-/// alone (it counts with <see cref="AccountAttemptLimiter"/> itself).
+/// and <see cref="LimitedUserManager{TUser}"/> in place of Identity's own sign-in and user managers — found only now, when every registration is made, so it does not
+/// matter whether the app registers Identity before or after the layer. An app's own manager classes are left alone
+/// (it counts with <see cref="AccountAttemptLimiter"/> itself).
 /// </summary>
 internal sealed class SignInLimitsServiceProviderFactory(ServiceProviderOptions options) : IServiceProviderFactory<IServiceCollection>
 {
@@ -165,11 +220,16 @@ internal sealed class SignInLimitsServiceProviderFactory(ServiceProviderOptions 
         {
             var descriptor = containerBuilder[i];
             if (descriptor.ServiceType.IsGenericType && !descriptor.ServiceType.IsGenericTypeDefinition
-                && descriptor.ServiceType.GetGenericTypeDefinition() == typeof(SignInManager<>)
                 && !descriptor.IsKeyedService && descriptor.ImplementationType == descriptor.ServiceType)
             {
-                var limited = typeof(LimitedSignInManager<>).MakeGenericType(descriptor.ServiceType.GetGenericArguments());
-                containerBuilder[i] = ServiceDescriptor.Describe(descriptor.ServiceType, limited, descriptor.Lifetime);
+                var definition = descriptor.ServiceType.GetGenericTypeDefinition();
+                var limited = definition == typeof(SignInManager<>) ? typeof(LimitedSignInManager<>)
+                    : definition == typeof(UserManager<>) ? typeof(LimitedUserManager<>)
+                    : null;
+                if (limited is not null)
+                {
+                    containerBuilder[i] = ServiceDescriptor.Describe(descriptor.ServiceType, limited.MakeGenericType(descriptor.ServiceType.GetGenericArguments()), descriptor.Lifetime);
+                }
             }
         }
 

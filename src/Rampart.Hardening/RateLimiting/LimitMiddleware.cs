@@ -7,7 +7,8 @@ namespace Rampart.Hardening.RateLimiting;
 
 /// <summary>
 /// The layer's limits that need no identity, before authentication: the global concurrency guard
-/// (<c>RateLimits:GlobalConcurrency</c> requests at once, <c>RateLimits:GlobalQueue</c> waiting, then 429), and the
+/// (<c>RateLimits:GlobalConcurrency</c> requests at once, <c>RateLimits:GlobalQueue</c> waiting, then 429; WebSocket
+/// and real-time connections and <c>[DisableRateLimiting]</c> endpoints are not counted), and the
 /// per-address half of the <see cref="RampartRateLimits.Auth"/> policy (unsafe methods only; showing a form is free)
 /// and of the <see cref="RampartRateLimits.Api"/> policy (every request). Its own middleware, not the framework's
 /// rate limiter, which stays the app's for its own policies.
@@ -35,14 +36,19 @@ internal sealed class AddressRateLimitMiddleware : IDisposable
 
     public async Task InvokeAsync(HttpContext context)
     {
-        using var slot = await _global.AcquireAsync(1, context.RequestAborted);
-        if (!slot.IsAcquired)
+        var endpoint = context.GetEndpoint();
+        // A connection that lives as long as a page is open (a WebSocket, a SignalR or Blazor circuit) would hold a
+        // slot for hours: it is not a request the guard can queue. An endpoint that disables rate limiting is exempt too.
+        using var slot = Csrf.CsrfProtectionMiddleware.IsWebSocketHandshake(context) || Csrf.CsrfProtectionMiddleware.IsRealTimeEndpoint(endpoint)
+            || endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.RateLimiting.DisableRateLimitingAttribute>() is not null
+            ? null
+            : await _global.AcquireAsync(1, context.RequestAborted);
+        if (slot is { IsAcquired: false })
         {
             await RampartRateLimits.WriteRejectionAsync(context, "global", null);
             return;
         }
 
-        var endpoint = context.GetEndpoint();
         var method = context.Request.Method;
         var (counters, name) = RampartRateLimits.IsApiEndpoint(endpoint) ? (_api, "api-ip")
             : RampartRateLimits.IsAuthEndpoint(endpoint) && !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method) ? (_auth, "auth-ip")

@@ -52,8 +52,10 @@ public static class RampartRateLimits
         limiter.AddPolicy(Auth, _ => RateLimitPartition.GetNoLimiter(Auth));
         limiter.AddPolicy(Api, _ => RateLimitPartition.GetNoLimiter(Api));
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        limiter.OnRejected = (rejected, _) => WriteRejectionAsync(rejected.HttpContext, "app",
-            rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null);
+        // The framework sets the status (the app's RejectionStatusCode, if it chose one) before calling this.
+        limiter.OnRejected = (rejected, _) => rejected.HttpContext.Response.StatusCode == StatusCodes.Status429TooManyRequests
+            ? WriteRejectionAsync(rejected.HttpContext, "app", rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null)
+            : new ValueTask(rejected.HttpContext.RequestServices.GetRequiredService<ErrorResponses>().WriteAsync(rejected.HttpContext, rejected.HttpContext.Response.StatusCode));
     }
 
     /// <summary>
