@@ -315,9 +315,9 @@ public static class RampartHardeningExtensions
             policy.Secure = CookieSecurePolicy.Always;
         });
 
-        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, HostPrefixedAuthenticationCookies>();
-        services.PostConfigure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(tempData => HostPrefixedAuthenticationCookies.Prefix(tempData.Cookie, null));
-        services.PostConfigure<Microsoft.AspNetCore.Builder.SessionOptions>(session => HostPrefixedAuthenticationCookies.Prefix(session.Cookie, null));
+        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, HostPrefixedCookies>();
+        services.PostConfigure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(tempData => HostPrefixedCookies.Prefix(tempData.Cookie, null));
+        services.PostConfigure<Microsoft.AspNetCore.Builder.SessionOptions>(session => HostPrefixedCookies.Prefix(session.Cookie, null));
         services.AddTransient<Microsoft.AspNetCore.Razor.TagHelpers.ITagHelperComponent, LocalFallbackScripts>();
         services.AddAntiforgery();
         services.AddOptions<AntiforgeryOptions>().Configure<IOptions<RampartHardeningOptions>>((antiforgery, hardening) =>
@@ -355,13 +355,13 @@ public static class RampartHardeningExtensions
 }
 
 /// <summary>
-/// Gives every authentication cookie of the app the <c>__Host-</c> prefix (RFC 6265bis; ASVS 5.0 V3.3.1), so no
+/// Gives every authentication cookie of the app (and its TempData and session cookies) the <c>__Host-</c> prefix (RFC 6265bis; ASVS 5.0 V3.3.1), so no
 /// sibling subdomain or plain-HTTP page can set or overwrite it: Secure, no Domain, Path=/. A cookie the app already
 /// named with <c>__Host-</c> or <c>__Secure-</c>, or scoped to a domain or path, is left as it is. The framework's default
 /// names (<c>.AspNetCore.{scheme}</c>, Identity's <c>.AspNetCore.Identity.Application</c>) become <c>__Host-.AspNetCore.{scheme}</c>;
 /// adopting the layer therefore signs everyone out once.
 /// </summary>
-internal sealed class HostPrefixedAuthenticationCookies : IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>
+internal sealed class HostPrefixedCookies : IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>
 {
     public void PostConfigure(string? name, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions options) =>
         // Runs before the cookie handler's own post-configure, which would name it .AspNetCore.{scheme}.
